@@ -1,0 +1,31 @@
+# Two commands matter: `make run` and `make test`. Both create and reuse .venv/.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: install run run-stdio test lint bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: install  ## HTTP server on http://127.0.0.1:8000/mcp with embedded defaults
+	$(BIN)/mcpcloud serve --transport http
+
+run-stdio: install
+	$(BIN)/mcpcloud serve --transport stdio
+
+test: install  ## the whole suite, conformance included
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python bench/loadgen.py --help
+
+clean:
+	rm -rf $(VENV) .pytest_cache .conformance

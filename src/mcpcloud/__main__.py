@@ -1,0 +1,3 @@
+from mcpcloud.cli import main
+
+main()

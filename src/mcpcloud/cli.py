@@ -1,0 +1,170 @@
+"""The `mcpcloud` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import anyio
+import click
+
+from mcpcloud import __version__
+from mcpcloud.config import Settings, load_settings, redacted
+from mcpcloud.errors import ConfigError
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _settings_options(fn: _F) -> _F:
+    """The options every command that builds a server shares; each has an `MCPCLOUD_*` twin."""
+    options = [
+        click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="MCPCLOUD_CONFIG",
+                     help="TOML configuration file (env MCPCLOUD_CONFIG)."),
+        click.option("--packs", help="Comma-separated tool packs to enable, e.g. core,conformance (env MCPCLOUD_PACKS)."),
+        click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+                     help="Log level (env MCPCLOUD_LOG__LEVEL)."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _load(config_file: str | None, packs: str | None, log_level: str | None, **flags: Any) -> Settings:
+    overrides: dict[str, Any] = {**flags, "packs": packs}
+    if log_level:
+        overrides["log"] = {"level": log_level}
+    return load_settings(config_file, **overrides)
+
+
+def _config_errors_exit_2(fn: _F) -> _F:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ConfigError as exc:
+            click.echo(f"mcpcloud: configuration error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="mcpcloud")
+def main() -> None:
+    """mcpcloud: one MCP server for your own machine (stdio) and for your team's cluster (HTTP).
+
+    \b
+    Start here:
+      mcpcloud serve                      HTTP on http://127.0.0.1:8000/mcp
+      mcpcloud serve --transport stdio    for a desktop client to spawn
+      mcpcloud tools                      what the enabled packs offer
+      mcpcloud config                     the effective configuration, secrets hidden
+    """
+
+
+@main.command()
+@click.option("--transport", type=click.Choice(["stdio", "http"]), help="stdio or http (env MCPCLOUD_TRANSPORT).")
+@click.option("--host", help="Bind address for http (env MCPCLOUD_HOST).")
+@click.option("--port", type=int, help="Port for http (env MCPCLOUD_PORT).")
+@_settings_options
+@_config_errors_exit_2
+def serve(transport: str | None, host: str | None, port: int | None, **common: Any) -> None:
+    """Serve MCP over stdio or Streamable HTTP."""
+    from mcpcloud.observability.logging import configure_logging
+    from mcpcloud.server import build
+
+    settings = _load(transport=transport, host=host, port=port, **common)
+    configure_logging(settings.log)
+    server = build(settings)
+    if settings.transport == "stdio":
+        from mcpcloud.stdio import serve_stdio
+
+        serve_stdio(server)
+        return
+
+    from mcpcloud.clients import banner
+    from mcpcloud.http import serve_http
+
+    click.echo(banner(settings.mcp_url), err=True)
+    serve_http(server)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@_settings_options
+@_config_errors_exit_2
+def tools(as_json: bool, **common: Any) -> None:
+    """List the enabled tools with the scopes they need and their annotations."""
+    from mcpcloud.server import build
+
+    server = build(_load(**common))
+    listed = anyio.run(server.mcp.list_tools)
+    rows = []
+    for tool in listed:
+        policy = server.registry.get(tool.name)
+        annotations = tool.annotations.model_dump(by_alias=True, exclude_none=True) if tool.annotations else {}
+        rows.append(
+            {
+                "name": tool.name,
+                "pack": policy.pack if policy else None,
+                "scopes": list(policy.scopes) if policy else [],
+                "annotations": annotations,
+                "description": tool.description or "",
+            }
+        )
+    if as_json or not sys.stdout.isatty():
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} tools")
+    for column in ("tool", "pack", "scopes", "hints", "description"):
+        table.add_column(column)
+    for row in rows:
+        hints = ", ".join(key.removesuffix("Hint") for key, on in row["annotations"].items() if on is True)
+        table.add_row(row["name"], row["pack"] or "", " ".join(row["scopes"]), hints, row["description"].split("\n")[0])
+    Console().print(table)
+
+
+@main.command("config")
+@click.option("--transport", type=click.Choice(["stdio", "http"]))
+@click.option("--host")
+@click.option("--port", type=int)
+@_settings_options
+@_config_errors_exit_2
+def show_config(transport: str | None, host: str | None, port: int | None, **common: Any) -> None:
+    """Print the effective configuration as JSON, with every secret redacted."""
+    from mcpcloud.server import build
+
+    settings = _load(transport=transport, host=host, port=port, **common)
+    build(settings)  # validates the pack sections too
+    click.echo(json.dumps(redacted(settings), indent=2))
+
+
+@main.command("client-config")
+@click.argument("client", type=click.Choice(["claude-desktop", "claude-code", "vscode", "cursor"]))
+@click.option("--url", help="Remote mcpcloud URL, e.g. https://mcp.example.com/mcp.")
+@click.option("--header", "headers", multiple=True, help="HTTP header for a remote URL, 'Name: value' (repeatable).")
+@click.option("--stdio", "use_stdio", is_flag=True, help="Spawn mcpcloud locally over stdio (the default without --url).")
+@click.option("--name", default="mcpcloud", show_default=True, help="Server name in the client's config.")
+def client_config(client: str, url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str) -> None:
+    """Print the configuration a client needs to reach mcpcloud."""
+    from mcpcloud.clients import Target, claude_code_command, config_document
+
+    if url and use_stdio:
+        raise click.UsageError("--url and --stdio exclude each other")
+    parsed: dict[str, str] = {}
+    for header in headers:
+        key, sep, value = header.partition(":")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{header!r} is not 'Name: value'", param_hint="--header")
+        parsed[key.strip()] = value.strip()
+    target = Target(name=name, url=url, headers=parsed) if url else Target.local_stdio(name)
+    if client == "claude-code":
+        click.echo(claude_code_command(target))
+        return
+    click.echo(json.dumps(config_document(client, target), indent=2))  # type: ignore[arg-type]

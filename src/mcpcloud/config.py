@@ -1,0 +1,249 @@
+"""One settings tree for the whole program.
+
+Precedence, highest first: explicit values (CLI flags), environment (`MCPCLOUD_*`, nested
+sections with `__`, e.g. `MCPCLOUD_HTTP__MAX_BODY_BYTES`), the TOML file (`--config` or
+`MCPCLOUD_CONFIG`), then defaults.
+
+Secrets are `SecretStr` fields. Any of them can instead be given as `<name>_file`: a path
+whose content is read at load time (how Kubernetes mounts Secrets). They are never printed:
+`redacted()` is what `mcpcloud config` shows.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+
+from mcpcloud.errors import ConfigError
+
+ENV_PREFIX = "MCPCLOUD_"
+REDACTED = "**********"
+
+
+class Section(BaseModel):
+    """Base of every settings section: unknown keys are errors, secrets may come from files."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return read_secret_files(cls, data)
+        return data
+
+
+def read_secret_files(model: type[BaseModel], data: dict[str, Any]) -> dict[str, Any]:
+    """Replace `<field>_file: PATH` with `<field>: <content of PATH>` for the model's secret fields."""
+    secret_fields = {name for name, f in model.model_fields.items() if _is_secret(f.annotation)}
+    out = dict(data)
+    for name in secret_fields:
+        path = out.pop(f"{name}_file", None)
+        if path is None:
+            continue
+        try:
+            out[name] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ValueError(f"{name}_file: cannot read {path!r}: {exc.strerror or exc}") from None
+    return out
+
+
+def _is_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or SecretStr in getattr(annotation, "__args__", ())
+
+
+class HTTPSettings(Section):
+    path: str = Field("/mcp", description="Path of the MCP endpoint.")
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host header values accepted on the MCP endpoint (`name:*` allows any port). "
+        "Empty: loopback names only when bound to loopback, any host otherwise.",
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser Origins accepted (`http://name:*` allows any port). Requests without an "
+        "Origin header (non-browser clients) always pass; a foreign Origin gets 403.",
+    )
+    max_body_bytes: int = Field(4 * 1024 * 1024, gt=0, description="Largest accepted request body (413 beyond).")
+    shutdown_grace_seconds: float = Field(
+        25.0, ge=0, description="After SIGTERM, how long in-flight requests may take before the process exits."
+    )
+    public_url: str | None = Field(None, description="The URL clients use to reach /mcp, if not http://host:port/mcp.")
+
+    @field_validator("path")
+    @classmethod
+    def _path_is_absolute(cls, value: str) -> str:
+        if not value.startswith("/") or value in ("/healthz", "/readyz", "/metrics"):
+            raise ValueError("must start with '/' and not be one of /healthz, /readyz, /metrics")
+        return value
+
+
+class LogSettings(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    format: Literal["auto", "json", "console"] = Field(
+        "auto", description="`auto`: readable on a terminal, JSON lines otherwise."
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class Settings(BaseSettings):
+    """The effective configuration of one mcpcloud process."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    transport: Literal["stdio", "http"] = Field("http", description="How clients reach this server.")
+    host: str = Field("127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port the HTTP server binds to.")
+    packs: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["core"], description="Tool packs to enable, by name (comma-separated in env/flags)."
+    )
+    http: HTTPSettings = Field(default_factory=HTTPSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+    pack: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
+    )
+
+    @field_validator("packs", mode="before")
+    @classmethod
+    def _split_packs(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",")]
+        if isinstance(value, list):
+            seen: list[str] = []
+            for name in value:
+                if isinstance(name, str) and name and name not in seen:
+                    seen.append(name)
+            return seen
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_secret_files(cls, data: Any) -> Any:
+        return read_secret_files(cls, data) if isinstance(data, dict) else data
+
+    @property
+    def binds_loopback(self) -> bool:
+        return is_loopback(self.host)
+
+    @property
+    def mcp_url(self) -> str:
+        if self.http.public_url:
+            return self.http.public_url
+        host = self.host
+        if host in ("0.0.0.0", "::"):
+            host = "127.0.0.1"
+        elif ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}{self.http.path}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _TomlSource(settings_cls))
+
+
+class _TomlSource(PydanticBaseSettingsSource):
+    """The TOML file named by `MCPCLOUD_CONFIG` (set from `--config` by the CLI)."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:  # pragma: no cover - unused
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get(f"{ENV_PREFIX}CONFIG")
+        return load_toml(Path(path)) if path else {}
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"config file {str(path)!r}: cannot read it: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r}: not valid TOML: {exc}") from None
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings, turning every validation problem into one readable `ConfigError`."""
+    if config_file is not None:
+        os.environ[f"{ENV_PREFIX}CONFIG"] = str(config_file)
+    explicit = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        return Settings(**explicit)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """One line per problem: `key: problem (got value)`; values of secret-looking keys are not shown."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        key = prefix + ".".join(str(part) for part in error["loc"]) if error["loc"] else prefix.rstrip(".") or "config"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting"
+        got = error.get("input")
+        shown = "" if _looks_secret(key) or isinstance(got, dict) or error["type"] == "missing" else f" (got {got!r})"
+        env = ENV_PREFIX + key.upper().replace(".", "__")
+        lines.append(f"{key}: {message}{shown} [env {env}]")
+    return "; ".join(lines)
+
+
+def _looks_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(word in lowered for word in ("password", "secret", "token", "key", "credential"))
+
+
+def redacted(value: Any) -> Any:
+    """A printable copy of settings data with every secret replaced."""
+    if isinstance(value, BaseModel):
+        return redacted({name: getattr(value, name) for name in type(value).model_fields})
+    if isinstance(value, SecretStr):
+        return REDACTED if value.get_secret_value() else ""
+    if isinstance(value, dict):
+        return {k: (REDACTED if _looks_secret(str(k)) and v not in (None, "") else redacted(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redacted(v) for v in value]
+    if isinstance(value, str):
+        return redact_url(value)
+    return value
+
+
+def redact_url(text: str) -> str:
+    """Hide the password of a `scheme://user:password@host` URL; other text is returned as is."""
+    scheme, sep, rest = text.partition("://")
+    if not sep or "@" not in rest.split("/", 1)[0]:
+        return text
+    userinfo, _, hostpart = rest.partition("@")
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:{REDACTED}@{hostpart}" if ":" in userinfo else f"{scheme}://{REDACTED}@{hostpart}"

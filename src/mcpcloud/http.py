@@ -1,0 +1,161 @@
+"""The ASGI application: routes, HTTP-only middleware, lifespan and graceful shutdown.
+
+Only HTTP matters live here (probes, Host/Origin, body size, draining). Everything about
+tools runs in the MCP message pipeline, which stdio shares.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from types import FrameType
+
+import uvicorn
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcpcloud.health import Health
+from mcpcloud.http_errors import json_rpc_error_response
+from mcpcloud.security.origin import OriginGuard, OriginPolicy
+from mcpcloud.server import McpCloud
+
+PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+@dataclass
+class Drain:
+    """Shutdown state: once begun, new requests are refused and in-flight ones are awaited."""
+
+    health: Health
+    grace_seconds: float
+    in_flight: int = 0
+    deadline: float | None = None
+
+    def begin(self) -> None:
+        if self.deadline is None:
+            self.health.draining = True
+            self.deadline = time.monotonic() + self.grace_seconds
+
+    @property
+    def begun(self) -> bool:
+        return self.deadline is not None
+
+    def finished(self) -> bool:
+        if self.deadline is None:
+            return False
+        return self.in_flight == 0 or time.monotonic() >= self.deadline
+
+
+class DrainGate:
+    """Counts requests in flight and, once draining, refuses new ones with 503.
+
+    Long-lived GET streams (legacy-era server-to-client SSE) are not counted: they would
+    hold every shutdown to the full grace period, and clients reconnect them anyway.
+    """
+
+    def __init__(self, app: ASGIApp, drain: Drain) -> None:
+        self.app = app
+        self.drain = drain
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PROBE_PATHS:
+            await self.app(scope, receive, send)
+            return
+        if self.drain.begun:
+            response = json_rpc_error_response(
+                503, "server is shutting down; retry on another replica", headers={"Retry-After": "1", "Connection": "close"}
+            )
+            await response(scope, receive, send)
+            return
+        if scope["method"] == "GET":
+            await self.app(scope, receive, send)
+            return
+        self.drain.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.drain.in_flight -= 1
+
+
+def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
+    settings = server.settings
+    health = server.health
+    drain = drain or Drain(health, settings.http.shutdown_grace_seconds)
+    session_manager = StreamableHTTPSessionManager(
+        app=server.mcp._lowlevel_server,  # the SDK exposes no public accessor for the low-level server
+        # Host/Origin are checked by OriginGuard; the SDK still validates Content-Type.
+        security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        max_request_body_size=settings.http.max_body_bytes,
+    )
+    mcp_endpoint = OriginGuard(session_manager.asgi_app, OriginPolicy.from_settings(settings))
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "alive", "version": health.version})
+
+    async def readyz(_: Request) -> Response:
+        report = await health.report()
+        return JSONResponse(report.as_json(), status_code=200 if report.ready else 503)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        async with session_manager.run():
+            yield
+
+    app = Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+            Route(settings.http.path, mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(DrainGate, drain=drain)
+    return app
+
+
+class DrainingServer(uvicorn.Server):
+    """uvicorn, but SIGTERM drains first: readiness 503, refuse new work, finish in-flight, exit 0."""
+
+    def __init__(self, config: uvicorn.Config, drain: Drain) -> None:
+        super().__init__(config)
+        self.drain = drain
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self.drain.begun and sig == signal.SIGINT:
+            # A second Ctrl-C means "now".
+            self.should_exit = True
+            self.force_exit = True
+            return
+        # Not recorded in _captured_signals: uvicorn would re-raise it after shutdown and
+        # the default SIGTERM action would turn a clean drain into exit status 143.
+        self.drain.begin()
+
+    async def on_tick(self, counter: int) -> bool:
+        if await super().on_tick(counter):
+            return True
+        return self.drain.finished()
+
+
+def serve_http(server: McpCloud) -> None:
+    settings = server.settings
+    drain = Drain(server.health, settings.http.shutdown_grace_seconds)
+    config = uvicorn.Config(
+        build_app(server, drain),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        # In-flight work was already awaited by the drain; what is left is idle streams.
+        timeout_graceful_shutdown=1,
+        server_header=False,
+    )
+    DrainingServer(config, drain).run()

@@ -1,0 +1,1 @@
+"""HTTP-side protections: Host/Origin guard, authentication."""

@@ -1,0 +1,83 @@
+"""Builds the MCP server from the settings: the enabled packs plus the message pipeline.
+
+The result is transport-neutral: `mcpcloud.stdio` and `mcpcloud.http` serve the same
+`McpCloud` object, so tools and policies are identical on both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from mcp.server import MCPServer
+
+from mcpcloud import __version__
+from mcpcloud.config import Settings
+from mcpcloud.errors import ConfigError
+from mcpcloud.health import Health
+from mcpcloud.packs import LifespanFactory, Pack, PackContext, ToolRegistry, load_pack, pack_settings
+from mcpcloud.pipeline import build_pipeline
+
+SERVER_NAME = "mcpcloud"
+INSTRUCTIONS = (
+    "mcpcloud serves tools from its enabled packs. Each tool's description says what it does; "
+    "tools annotated read-only change nothing."
+)
+
+
+@dataclass
+class McpCloud:
+    """One configured server: the SDK server, the tool policies and the health of its packs."""
+
+    settings: Settings
+    mcp: MCPServer[Any]
+    registry: ToolRegistry
+    health: Health
+    packs: list[Pack]
+
+
+def build(settings: Settings) -> McpCloud:
+    packs = [load_pack(name) for name in settings.packs]
+    unknown_sections = sorted(set(settings.pack) - set(settings.packs))
+    if unknown_sections:
+        raise ConfigError(
+            f"pack.{unknown_sections[0]}: settings given for a pack that is not enabled "
+            f"(enabled: {', '.join(settings.packs) or 'none'})"
+        )
+    validated = {pack.name: pack_settings(pack, settings.pack.get(pack.name)) for pack in packs}
+
+    health = Health()
+    registry = ToolRegistry()
+    lifespans: list[LifespanFactory] = []
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
+        # Packs open their pools here, in order, and close them in reverse at shutdown.
+        async with AsyncExitStack() as stack:
+            for factory in lifespans:
+                await stack.enter_async_context(factory())
+            health.started = True
+            try:
+                yield {}
+            finally:
+                health.started = False
+
+    mcp: MCPServer[Any] = MCPServer(
+        SERVER_NAME,
+        title="mcpcloud",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        log_level=settings.log.level,
+        warn_on_duplicate_tools=False,
+    )
+    for pack in packs:
+        ctx = PackContext(pack=pack.name, settings=validated[pack.name], mcp=mcp, registry=registry, health=health)
+        pack.register(ctx)
+        lifespans.extend(ctx.lifespans)
+        health.checks.update(ctx.readiness_checks)
+
+    mcp.middleware.extend(build_pipeline(settings, registry))
+    return McpCloud(settings=settings, mcp=mcp, registry=registry, health=health, packs=packs)
