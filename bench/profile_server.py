@@ -1,0 +1,163 @@
+"""Where the time goes: py-spy samples a pinned server under 32-connection 2026-07-28 load.
+
+    python bench/profile_server.py --url http://127.0.0.1:8000/mcp --pid 1234 --seconds 10
+    python bench/profile_server.py --summarize bench/results/profile-mcpcloud-modern.txt
+
+The raw collapsed stacks are kept beside the results; the summary splits the samples by
+layer (who owns the code on the stack: mcpcloud, the SDK, starlette, uvicorn) and lists the
+functions with the most inclusive and self time. Time in C (uvloop, httptools, pydantic-core)
+is charged to the Python frame that called it; samples with no Python frame above the event
+loop are the loop itself (I/O, callbacks), shown as "event loop". Only samples holding the
+GIL are kept (`--gil`), so idle worker threads do not count as work.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+GENERATOR_CORE = "1"
+
+# Checked in order; the first fragment found in a frame's file names its layer.
+LAYERS = (
+    ("/mcpcloud/", "mcpcloud"),
+    ("/mcp_types/", "mcp SDK"),
+    ("/mcp/", "mcp SDK"),
+    ("/sse_starlette/", "starlette"),
+    ("/starlette/", "starlette"),
+    ("/uvicorn/", "uvicorn"),
+    ("/pydantic_core/", "pydantic"),
+    ("/pydantic/", "pydantic"),
+    ("/anyio/", "anyio"),
+    ("/uvloop/", "event loop"),
+    ("/asyncio/", "event loop"),
+    ("/json/", "json (stdlib)"),
+    ("/logging/", "logging"),
+    ("/structlog/", "logging"),
+    ("/threading.py", "threads"),
+    ("/queue.py", "threads"),
+    ("/concurrent/", "threads"),
+)
+# Frames up to and including the loop's run call are process startup, not request work.
+LOOP_ENTRY = "Runner.run"
+OWNERS = frozenset({"mcpcloud", "mcp SDK", "starlette", "uvicorn"})
+
+
+def parse_frame(frame: str) -> tuple[str, str]:
+    """py-spy frame text `function (path/to/file.py)` -> (function, file)."""
+    name, _, rest = frame.rpartition(" (")
+    return (name or frame), rest.rstrip(")")
+
+
+def layer_of(file: str) -> str:
+    file = "/" + file  # py-spy gives package-relative paths: mcp/server/runner.py
+    for fragment, layer in LAYERS:
+        if fragment in file:
+            return layer
+    return "other"
+
+
+def short_file(file: str) -> str:
+    for marker in ("site-packages/", "src/"):
+        if marker in file:
+            return file.split(marker, 1)[1]
+    return file
+
+
+def read_collapsed(path: Path) -> list[tuple[list[str], int]]:
+    stacks = []
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if stack and count.isdigit():
+            stacks.append((stack.split(";"), int(count)))
+    return stacks
+
+
+def summarize(stacks: list[tuple[list[str], int]], top: int = 25) -> dict[str, object]:
+    total = sum(count for _, count in stacks)
+    by_leaf_layer: Counter[str] = Counter()
+    by_owner: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    self_time: Counter[str] = Counter()
+    for frames, count in stacks:
+        parsed = [parse_frame(frame) for frame in frames]
+        entry = next((i for i, (name, _) in enumerate(parsed) if name == LOOP_ENTRY), None)
+        if entry is not None:
+            parsed = parsed[entry + 1 :]
+        layers = [layer_of(file) for _, file in parsed]
+        # With uvloop the loop itself is C: a sample with no Python frame below it is the loop's own work.
+        by_leaf_layer[layers[-1] if layers else "event loop"] += count
+        owner = next((layer for layer in reversed(layers) if layer in OWNERS), "event loop")
+        by_owner[owner] += count
+        seen = set()
+        for name, file in parsed:
+            key = f"{name} ({short_file(file)})"
+            if key not in seen:
+                seen.add(key)
+                inclusive[key] += count
+        if parsed:
+            name, file = parsed[-1]
+            self_time[f"{name} ({short_file(file)})"] += count
+
+    def shares(counter: Counter[str], limit: int | None = None) -> list[dict[str, object]]:
+        return [{"name": k, "share": round(v / total, 4)} for k, v in counter.most_common(limit)]
+
+    return {
+        "samples": total,
+        "by_owner": shares(by_owner),
+        "by_leaf_layer": shares(by_leaf_layer),
+        "top_inclusive": shares(inclusive, top * 2),
+        "top_self": shares(self_time, top),
+    }
+
+
+def profile_modern_path(url: str, pid: int, seconds: float, out_dir: Path, connections: int = 32) -> dict[str, object]:
+    """Load the server at `url` and sample process `pid` with py-spy in the middle of that load."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    raw = out_dir / "profile-mcpcloud-modern.txt"
+    settle = 2.0
+    load = subprocess.Popen(
+        ["taskset", "-c", GENERATOR_CORE, sys.executable, str(BENCH / "loadgen.py"), "--url", url, "--path", "modern",
+         "--connections", str(connections), "--warmup", str(settle), "--duration", str(seconds + 1),
+         "--server-pid", str(pid)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    time.sleep(settle + 0.5)
+    py_spy = str(Path(sys.executable).with_name("py-spy"))
+    subprocess.run(
+        ["taskset", "-c", GENERATOR_CORE, py_spy if Path(py_spy).exists() else "py-spy", "record", "--pid", str(pid),
+         "--duration", str(int(seconds)), "--rate", "250", "--gil", "--format", "raw", "--nolineno", "--output", str(raw)],
+        check=True, capture_output=True, timeout=seconds + 60,
+    )
+    stdout, _ = load.communicate(timeout=seconds + 60)
+    summary = summarize(read_collapsed(raw))
+    summary["raw_file"] = str(raw.relative_to(BENCH.parent)) if raw.is_relative_to(BENCH.parent) else str(raw)
+    summary["load_during_profile"] = json.loads(stdout) if stdout.strip() else None
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url")
+    parser.add_argument("--pid", type=int)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--summarize", type=Path, help="summarize an existing collapsed-stack file instead")
+    args = parser.parse_args()
+    if args.summarize:
+        result = summarize(read_collapsed(args.summarize))
+    elif args.url and args.pid:
+        result = profile_modern_path(args.url, args.pid, args.seconds, BENCH / "results")
+    else:
+        parser.error("give --url and --pid, or --summarize FILE")
+    json.dump(result, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Markdown tables from a results document (bench/results/latest.json).
+
+    python bench/report.py bench/results/latest.json
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+PATH_TITLES = {"modern": "2026-07-28 stateless", "legacy": "2025-11-25 session"}
+TARGET_TITLES = {
+    "bare": "bare ASGI on uvicorn (ceiling)",
+    "sdk": "SDK alone (`MCPServer`)",
+    "mcpcloud": "mcpcloud",
+}
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def _fmt(value: float, digits: int = 0) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def http_table(runs: list[dict[str, Any]]) -> str:
+    lines = [
+        "| server | path | conns | req/s median (min–max of reps) | p50 ms | p99 ms (min–max) | server CPU µs/req | server core busy | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    key = lambda run: (run["target"], run["path"], run["connections"])  # noqa: E731
+    order = {name: i for i, name in enumerate(TARGET_TITLES)}
+    ordered = sorted(runs, key=lambda r: (order.get(r["target"], 99), r["path"] != "modern", r["connections"]))
+    for (target, path, conns), group in groupby(ordered, key=key):
+        reps = list(group)
+        rps = [r["rps"] for r in reps]
+        p50 = [r["latency_ms"]["p50"] for r in reps]
+        p99 = [r["latency_ms"]["p99"] for r in reps]
+        cpu_us = [r["cpu"]["server_cpu_us_per_request"] for r in reps if r["cpu"].get("server_cpu_us_per_request")]
+        share = [r["cpu"]["server_cpu_share"] for r in reps if "server_cpu_share" in r["cpu"]]
+        errors = sum(r["errors"] + r["warmup_errors"] for r in reps)
+        lines.append(
+            f"| {TARGET_TITLES.get(target, target)} | {PATH_TITLES.get(path, path)} | {conns} "
+            f"| {_fmt(_median(rps))} ({_fmt(min(rps))}–{_fmt(max(rps))}) | {_median(p50):.2f} "
+            f"| {_median(p99):.2f} ({min(p99):.2f}–{max(p99):.2f}) | {_fmt(_median(cpu_us))} "
+            f"| {_median(share):.0%} | {errors} |"
+        )
+    return "\n".join(lines)
+
+
+def wrk_table(checks: list[dict[str, Any]], runs: list[dict[str, Any]]) -> str:
+    if not checks:
+        return "_wrk not installed: no cross-check in this run._"
+    lines = [
+        "| server | conns | wrk req/s | generator req/s (median) | wrk p50 / p99 ms | errors |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for check in checks:
+        ours = [r["rps"] for r in runs if (r["target"], r["path"], r["connections"]) ==
+                (check["target"], check["path"], check["connections"])]
+        lines.append(
+            f"| {TARGET_TITLES.get(check['target'], check['target'])} | {check['connections']} | {_fmt(check['rps'])} "
+            f"| {_fmt(_median(ours))} | {check['latency_ms']['p50']:.2f} / {check['latency_ms']['p99']:.2f} "
+            f"| {check['errors']} |"
+        )
+    return "\n".join(lines)
+
+
+def coldstart_table(coldstart: dict[str, Any]) -> str:
+    lines = ["| first message | median ms | min–max ms | runs |", "| --- | ---: | ---: | ---: |"]
+    for name in ("server/discover", "initialize"):
+        if name in coldstart:
+            row = coldstart[name]
+            lines.append(f"| `{name}` | {row['median_ms']:.0f} | {row['min_ms']:.0f}–{row['max_ms']:.0f} "
+                         f"| {coldstart['runs']} |")
+    imports = coldstart.get("imports") or []
+    if imports:
+        lines += ["", "Heaviest imports in one spawn (`-X importtime`, cumulative):", ""]
+        lines += [f"- `{row['module']}`: {row['cumulative_ms']:.0f} ms" for row in imports[:8]]
+    return "\n".join(lines)
+
+
+def profile_tables(profile: dict[str, Any] | None) -> str:
+    if not profile:
+        return "_no profile in this run._"
+    load = profile.get("load_during_profile") or {}
+    cpu_us = (load.get("cpu") or {}).get("server_cpu_us_per_request")
+    lines = [f"{profile['samples']} samples (py-spy, 250 Hz, GIL-holding only) under 32-connection load"
+             + (f"; server CPU {cpu_us:,.0f} µs/request while sampled" if cpu_us else "") + ".", ""]
+    lines += ["| owner (innermost of mcpcloud / SDK / starlette / uvicorn on the stack) | share |", "| --- | ---: |"]
+    lines += [f"| {row['name']} | {row['share']:.1%} |" for row in profile["by_owner"]]
+    lines += ["", "| library executing (leaf frame) | share |", "| --- | ---: |"]
+    lines += [f"| {row['name']} | {row['share']:.1%} |" for row in profile["by_leaf_layer"]]
+    lines += ["", "| function (inclusive) | share |", "| --- | ---: |"]
+    lines += [f"| `{row['name']}` | {row['share']:.1%} |" for row in profile["top_inclusive"][:40]]
+    lines += ["", "| function (self) | share |", "| --- | ---: |"]
+    lines += [f"| `{row['name']}` | {row['share']:.1%} |" for row in profile["top_self"][:20]]
+    return "\n".join(lines)
+
+
+def machine_block(doc: dict[str, Any]) -> str:
+    m = doc["machine"]
+    packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
+    before, after = doc.get("load_average_before"), doc.get("load_average_after")
+    settings = doc["settings"]
+    return "\n".join([
+        f"- date: {m['date_utc']}; mcpcloud rev `{m['mcpcloud_git_rev']}`{' (dirty tree)' if m['mcpcloud_git_dirty'] else ''}",
+        f"- machine: {m['cpu_model']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}",
+        f"- Python {m['python']}; {packages}; {m['wrk']}",
+        f"- server on core {settings['server_core']}, generator on core {settings['generator_core']}; "
+        f"{settings['repeat']} repetitions of {settings['duration_s']} s after {settings['warmup_s']} s warm-up each "
+        f"({settings['warmup_first_s']} s warm-up per server and path)",
+        f"- 1-minute load average before / after: {before[0]:.2f} / {after[0]:.2f}" if before and after else "",
+        f"- whole run: {doc.get('elapsed_s', 0):.0f} s",
+    ])
+
+
+def render_markdown(doc: dict[str, Any]) -> str:
+    sections = [
+        "### Machine and versions", machine_block(doc),
+        "### tools/call `echo` over HTTP", http_table(doc["runs"]),
+        "### wrk cross-check (2026-07-28 path)", wrk_table(doc.get("wrk", []), doc["runs"]),
+        "### stdio cold start (spawn to first response)", coldstart_table(doc["coldstart"]),
+        "### Profile of mcpcloud, 2026-07-28 path", profile_tables(doc.get("profile")),
+    ]
+    return "\n\n".join(sections) + "\n"
+
+
+if __name__ == "__main__":
+    print(render_markdown(json.loads(Path(sys.argv[1]).read_text())))

@@ -1,0 +1,231 @@
+"""Runs the whole benchmark and writes bench/results/latest.json and latest.md.
+
+    python bench/run.py                 # what `make bench` runs (about 4 minutes)
+    python bench/run.py --quick         # one short repetition of everything, to try changes
+
+Each server is pinned to core 0 (`taskset -c 0`), the generator and wrk to core 1. For each
+target, path and connection count: a warm-up, then `--repeat` fixed-duration repetitions
+(each with its own short warm-up). wrk cross-checks the 2026-07-28 figures; the stdio cold
+start and a py-spy profile of mcpcloud's 2026-07-28 path follow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from machine import describe_machine
+from report import render_markdown
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+RESULTS = BENCH / "results"
+SERVER_CORE, GENERATOR_CORE = "0", "1"
+PYTHON = sys.executable
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    title: str
+    command: tuple[str, ...]
+    paths: tuple[str, ...]
+
+    def argv(self, port: int) -> list[str]:
+        return [*self.command, "--port", str(port)]
+
+
+def _mcpcloud() -> str:
+    beside = Path(PYTHON).with_name("mcpcloud")
+    return str(beside) if beside.exists() else "mcpcloud"
+
+
+TARGETS = (
+    Target("bare", "bare ASGI app on uvicorn (ceiling)", (PYTHON, str(BENCH / "targets" / "bare_app.py")), ("modern",)),
+    Target("sdk", "SDK alone (MCPServer.streamable_http_app)", (PYTHON, str(BENCH / "targets" / "sdk_server.py")),
+           ("modern", "legacy")),
+    Target("mcpcloud", "mcpcloud serve --transport http", (_mcpcloud(), "serve", "--transport", "http"),
+           ("modern", "legacy")),
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not listen on {port} within {timeout}s")
+
+
+@contextmanager
+def pinned_server(target: Target, log_dir: Path) -> Iterator[tuple[str, int]]:
+    port = free_port()
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with open(log_dir / f"{target.name}.log", "wb") as log:
+        # Default settings throughout: the figures are what `mcpcloud serve` does out of the box.
+        process = subprocess.Popen(["taskset", "-c", SERVER_CORE, *target.argv(port)], stdout=log, stderr=log,
+                                   cwd=ROOT)
+        try:
+            wait_for_port(port, process)
+            yield f"http://127.0.0.1:{port}/mcp", process.pid
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def loadgen(url: str, path: str, connections: int, duration: float, warmup: float, server_pid: int) -> dict:
+    argv = ["taskset", "-c", GENERATOR_CORE, PYTHON, str(BENCH / "loadgen.py"), "--url", url, "--path", path,
+            "--connections", str(connections), "--duration", str(duration), "--warmup", str(warmup),
+            "--server-pid", str(server_pid)]
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=duration + warmup + 120)
+    if not completed.stdout.strip():
+        raise RuntimeError(f"loadgen failed: {completed.stderr[-2000:]}")
+    result = json.loads(completed.stdout)
+    result["load_average"] = os.getloadavg()[0]
+    return result
+
+
+def wrk(url: str, connections: int, duration: float) -> dict | None:
+    if shutil.which("wrk") is None:
+        return None
+    seconds = max(1, round(duration))  # wrk takes whole seconds
+    argv = ["taskset", "-c", GENERATOR_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+            "-s", str(BENCH / "wrk" / "echo.lua"), url]
+    completed = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
+    try:
+        summary = json.loads(completed.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError) as exc:
+        raise RuntimeError(f"wrk printed no summary: {completed.stdout[-500:]} {completed.stderr[-500:]}") from exc
+    seconds = summary["duration_us"] / 1e6
+    return {
+        "connections": connections,
+        "duration_s": round(seconds, 3),
+        "requests": summary["requests"],
+        "errors": summary["socket_errors"] + summary["wrong_responses"],
+        "rps": round(summary["requests"] / seconds, 1),
+        "latency_ms": {"p50": summary["p50_us"] / 1000, "p99": summary["p99_us"] / 1000},
+    }
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def run_http(args: argparse.Namespace, log_dir: Path) -> tuple[list[dict], list[dict]]:
+    runs: list[dict] = []
+    cross_checks: list[dict] = []
+    for target in TARGETS:
+        with pinned_server(target, log_dir) as (url, pid):
+            for path in target.paths:
+                log(f"{target.name} {path}: warm-up {args.warmup_first}s")
+                loadgen(url, path, max(args.connections), args.warmup_first, 0.0, pid)
+                for connections in args.connections:
+                    for repetition in range(1, args.repeat + 1):
+                        result = loadgen(url, path, connections, args.duration, args.warmup, pid)
+                        result.update(target=target.name, repetition=repetition)
+                        runs.append(result)
+                        log(f"{target.name} {path} c={connections} #{repetition}: {result['rps']} req/s, "
+                            f"p50 {result['latency_ms']['p50']} ms, p99 {result['latency_ms']['p99']} ms, "
+                            f"errors {result['errors']}, server cpu {result['cpu'].get('server_cpu_share')}")
+                    if path == "modern" and args.wrk:
+                        check = wrk(url, connections, args.duration)
+                        if check is not None:
+                            check.update(target=target.name, path=path)
+                            cross_checks.append(check)
+                            log(f"  wrk c={connections}: {check['rps']} req/s, p50 {check['latency_ms']['p50']} ms")
+    return runs, cross_checks
+
+
+def coldstart(runs: int) -> dict:
+    completed = subprocess.run(["taskset", "-c", SERVER_CORE, PYTHON, str(BENCH / "coldstart.py"), "--runs",
+                                str(runs)], capture_output=True, text=True, timeout=600, cwd=ROOT)
+    if completed.returncode != 0:
+        raise RuntimeError(f"coldstart failed: {completed.stderr[-2000:]}")
+    return json.loads(completed.stdout)
+
+
+def profile(args: argparse.Namespace, log_dir: Path) -> dict | None:
+    from profile_server import profile_modern_path
+
+    if shutil.which("py-spy", path=f"{Path(PYTHON).parent}:{os.environ.get('PATH', '')}") is None:
+        log("py-spy not installed; skipping the profile (make bench installs it)")
+        return None
+    target = next(t for t in TARGETS if t.name == "mcpcloud")
+    with pinned_server(target, log_dir) as (url, pid):
+        return profile_modern_path(url, pid, seconds=args.profile_seconds, out_dir=RESULTS)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=4.0, help="measured seconds per repetition")
+    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds before each repetition")
+    parser.add_argument("--warmup-first", type=float, default=2.0, help="warm-up per server and path")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 32])
+    parser.add_argument("--coldstart-runs", type=int, default=10)
+    parser.add_argument("--profile-seconds", type=float, default=10.0)
+    parser.add_argument("--no-wrk", dest="wrk", action="store_false")
+    parser.add_argument("--no-profile", dest="profile", action="store_false")
+    parser.add_argument("--quick", action="store_true", help="1 repetition of 1 s, 3 cold starts, 4 s profile")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.warmup, args.warmup_first, args.repeat = 1.0, 0.5, 0.5, 1
+        args.coldstart_runs, args.profile_seconds = 3, 4.0
+    if shutil.which("taskset") is None:
+        raise SystemExit("taskset (util-linux) is needed to pin the server and the generator to separate cores")
+
+    started = time.time()
+    log_dir = RESULTS / "logs"
+    document: dict = {"machine": describe_machine(ROOT), "settings": {
+        "duration_s": args.duration, "warmup_s": args.warmup, "warmup_first_s": args.warmup_first,
+        "repeat": args.repeat, "connections": args.connections, "server_core": SERVER_CORE,
+        "generator_core": GENERATOR_CORE}}
+    document["load_average_before"] = os.getloadavg()
+    document["runs"], document["wrk"] = run_http(args, log_dir)
+    log(f"stdio cold start x{args.coldstart_runs}")
+    document["coldstart"] = coldstart(args.coldstart_runs)
+    if args.profile:
+        log(f"profile mcpcloud 2026-07-28 path for {args.profile_seconds}s")
+        document["profile"] = profile(args, log_dir)
+    document["load_average_after"] = os.getloadavg()
+    document["elapsed_s"] = round(time.time() - started, 1)
+
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+    markdown = render_markdown(document)
+    args.output.with_suffix(".md").write_text(markdown)
+    print(markdown)
+    log(f"done in {document['elapsed_s']} s: {args.output}")
+    failed = [r for r in document["runs"] if r["errors"] or r["warmup_errors"]]
+    failed += [c for c in document["wrk"] if c["errors"]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
