@@ -17,6 +17,8 @@ TARGET_TITLES = {
     "bare": "bare ASGI on uvicorn (ceiling)",
     "sdk": "SDK alone (`MCPServer`)",
     "mcpcloud": "mcpcloud",
+    "sdk-async": "what-if: SDK alone, `async def` echo",
+    "sdk-async-json": "what-if: SDK alone, `async def` echo, `json_response=True`",
 }
 
 

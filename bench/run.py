@@ -40,6 +40,7 @@ class Target:
     title: str
     command: tuple[str, ...]
     paths: tuple[str, ...]
+    connections: tuple[int, ...] | None = None  # None: every count asked for; what-if variants run at 32 only
 
     def argv(self, port: int) -> list[str]:
         return [*self.command, "--port", str(port)]
@@ -50,12 +51,16 @@ def _mcpcloud() -> str:
     return str(beside) if beside.exists() else "mcpcloud"
 
 
+SDK_SERVER = (PYTHON, str(BENCH / "targets" / "sdk_server.py"))
 TARGETS = (
     Target("bare", "bare ASGI app on uvicorn (ceiling)", (PYTHON, str(BENCH / "targets" / "bare_app.py")), ("modern",)),
-    Target("sdk", "SDK alone (MCPServer.streamable_http_app)", (PYTHON, str(BENCH / "targets" / "sdk_server.py")),
-           ("modern", "legacy")),
+    Target("sdk", "SDK alone (MCPServer.streamable_http_app)", SDK_SERVER, ("modern", "legacy")),
     Target("mcpcloud", "mcpcloud serve --transport http", (_mcpcloud(), "serve", "--transport", "http"),
            ("modern", "legacy")),
+    # What-if variants of the SDK alone, for "Where the time goes".
+    Target("sdk-async", "SDK alone, echo as async def", (*SDK_SERVER, "--async-tool"), ("modern",), (32,)),
+    Target("sdk-async-json", "SDK alone, async echo, json_response=True", (*SDK_SERVER, "--async-tool",
+           "--json-response"), ("modern",), (32,)),
 )
 
 
@@ -144,15 +149,17 @@ def run_http(args: argparse.Namespace, log_dir: Path) -> tuple[list[dict], list[
             for path in target.paths:
                 log(f"{target.name} {path}: warm-up {args.warmup_first}s")
                 loadgen(url, path, max(args.connections), args.warmup_first, 0.0, pid)
-                for connections in args.connections:
+                counts = [c for c in args.connections if target.connections is None or c in target.connections]
+                for connections in counts or args.connections[-1:]:
                     for repetition in range(1, args.repeat + 1):
                         result = loadgen(url, path, connections, args.duration, args.warmup, pid)
                         result.update(target=target.name, repetition=repetition)
                         runs.append(result)
                         log(f"{target.name} {path} c={connections} #{repetition}: {result['rps']} req/s, "
                             f"p50 {result['latency_ms']['p50']} ms, p99 {result['latency_ms']['p99']} ms, "
-                            f"errors {result['errors']}, server cpu {result['cpu'].get('server_cpu_share')}")
-                    if path == "modern" and args.wrk:
+                            f"errors {result['errors']}, server core {result['cpu'].get('server_cpu_share')}, "
+                            f"{result['cpu'].get('server_cpu_us_per_request')} µs CPU/req")
+                    if path == "modern" and args.wrk and target.connections is None:
                         check = wrk(url, connections, args.duration)
                         if check is not None:
                             check.update(target=target.name, path=path)
@@ -188,7 +195,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--coldstart-runs", type=int, default=10)
-    parser.add_argument("--profile-seconds", type=float, default=10.0)
+    parser.add_argument("--profile-seconds", type=float, default=12.0)
     parser.add_argument("--no-wrk", dest="wrk", action="store_false")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--quick", action="store_true", help="1 repetition of 1 s, 3 cold starts, 4 s profile")
