@@ -8,7 +8,9 @@ layer (who owns the code on the stack: mcpcloud, the SDK, starlette, uvicorn) an
 functions with the most inclusive and self time. Time in C (uvloop, httptools, pydantic-core)
 is charged to the Python frame that called it; samples with no Python frame above the event
 loop are the loop itself (I/O, callbacks), shown as "event loop". Only samples holding the
-GIL are kept (`--gil`), so idle worker threads do not count as work.
+GIL are kept (`--gil`), so idle worker threads do not count as work. `--nonblocking`: the
+default mode stops the process for every sample, which on this 2-core machine cut the
+server's throughput tenfold; unpaused, the server's CPU per request stays as unprofiled.
 """
 
 from __future__ import annotations
@@ -48,6 +50,72 @@ LAYERS = (
 LOOP_ENTRY = "Runner.run"
 OWNERS = frozenset({"mcpcloud", "mcp SDK", "starlette", "uvicorn"})
 
+# The steps of one 2026-07-28 tools/call, for the README's "Where the time goes". A step is a
+# chain of function names (exact, or the last dotted part of a qualified name) that must
+# appear on a sample's stack in this order; a name starting with ">" must be the direct
+# callee of the previous one. `but_not` names a function that must not appear below the
+# match ("*": the match must be the leaf), so a step can be a function's own time.
+# Written against mcp 2.3.0; a step that no longer matches shows 0 %.
+REQUEST_STEPS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
+    ("ASGI stack up to the SDK (uvicorn, starlette, DrainGate, OriginGuard, body limit, send)",
+     ("RequestResponseCycle.run_asgi",), "handle_modern_request"),
+    ("uvicorn: parse request, start ASGI task", ("HttpToolsProtocol.data_received",), None),
+    ("SDK handle_modern_request, request task", ("handle_modern_request",), None),
+    ("  its own lines", ("handle_modern_request",), "*"),
+    ("  TransportSecurityMiddleware + Accept check", ("handle_modern_request", ">validate_request"), None),
+    ("  check_accept_headers", ("handle_modern_request", ">check_accept_headers"), None),
+    ("  Request.body", ("handle_modern_request", ">Request.body"), None),
+    ("  json.loads of the body", ("handle_modern_request", ">loads"), None),
+    ("  JSONRPCRequest.model_validate", ("handle_modern_request", ">BaseModel.model_validate"), None),
+    ("  find_duplicated_routing_header + classify_inbound_request", ("handle_modern_request", ">classify_inbound_request"),
+     None),
+    ("  _mcp_param_rejection (Mcp-Param headers vs tool schema)", ("handle_modern_request", ">_mcp_param_rejection"),
+     None),
+    ("  Connection.from_envelope", ("handle_modern_request", ">Connection.from_envelope"), None),
+    ("  task group + memory stream + move_on_after (SSE-capable mode)",
+     ("handle_modern_request", ">TaskGroup.__aenter__"), None),
+    ("  spawn run_handler + watch_disconnect", ("handle_modern_request", ">TaskGroup.start_soon"), None),
+    ("  task group exit", ("handle_modern_request", ">TaskGroup.__aexit__"), None),
+    ("  wait on the memory stream", ("handle_modern_request", ">MemoryObjectReceiveStream.receive"), None),
+    ("  _write: model_dump + json.dumps + starlette Response + send", ("handle_modern_request", ">_write"), None),
+    ("SDK handler task (run_handler)", ("run_handler",), None),
+    ("  serve_one: ServerRunner, context, middleware chain", ("run_handler", "serve_one"), None),
+    ("    OpenTelemetryMiddleware, own time (span, attributes)", ("OpenTelemetryMiddleware.__call__",),
+     "RequestStateBoundary.__call__"),
+    ("    validate_client_request (params vs the per-version surface)", ("_inner", ">validate_client_request"), None),
+    ("    params_type.model_validate (typed params, second validation)", ("_inner", ">BaseModel.model_validate"), None),
+    ("    MCPServer._handle_call_tool", ("_inner", "_handle_call_tool"), None),
+    ("      FuncMetadata.validate_arguments", ("_handle_call_tool", "validate_arguments"), None),
+    ("      sync tool via anyio.to_thread.run_sync", ("_handle_call_tool", "run_sync"), None),
+    ("      FuncMetadata.convert_result", ("_handle_call_tool", "convert_result"), None),
+    ("    ServerRunner._serialize (result validation, hints, serverInfo)", ("_inner", ">ServerRunner._serialize"), None),
+    ("    aclose_shielded (per-request Connection teardown)", ("serve_one", ">aclose_shielded"), None),
+    ("  JSONRPCResponse construction", ("_to_jsonrpc_response",), "serve_one"),
+)
+
+
+def _name_matches(name: str, needle: str) -> bool:
+    return name == needle or name.endswith("." + needle)
+
+
+def _matches_step(names: list[str], chain: tuple[str, ...], but_not: str | None) -> bool:
+    position = -1
+    for needle in chain:
+        if needle.startswith(">"):
+            position += 1
+            if position >= len(names) or not _name_matches(names[position], needle[1:]):
+                return False
+            continue
+        position += 1
+        while position < len(names) and not _name_matches(names[position], needle):
+            position += 1
+        if position >= len(names):
+            return False
+    below = names[position + 1 :]
+    if but_not == "*":
+        return not below
+    return but_not is None or not any(_name_matches(name, but_not) for name in below)
+
 
 def parse_frame(frame: str) -> tuple[str, str]:
     """py-spy frame text `function (path/to/file.py)` -> (function, file)."""
@@ -85,6 +153,7 @@ def summarize(stacks: list[tuple[list[str], int]], top: int = 25) -> dict[str, o
     by_owner: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
     self_time: Counter[str] = Counter()
+    steps: Counter[str] = Counter()
     for frames, count in stacks:
         parsed = [parse_frame(frame) for frame in frames]
         entry = next((i for i, (name, _) in enumerate(parsed) if name == LOOP_ENTRY), None)
@@ -95,6 +164,10 @@ def summarize(stacks: list[tuple[list[str], int]], top: int = 25) -> dict[str, o
         by_leaf_layer[layers[-1] if layers else "event loop"] += count
         owner = next((layer for layer in reversed(layers) if layer in OWNERS), "event loop")
         by_owner[owner] += count
+        names = [name for name, _ in parsed]
+        for label, chain, but_not in REQUEST_STEPS:
+            if _matches_step(names, chain, but_not):
+                steps[label] += count
         seen = set()
         for name, file in parsed:
             key = f"{name} ({short_file(file)})"
@@ -112,6 +185,7 @@ def summarize(stacks: list[tuple[list[str], int]], top: int = 25) -> dict[str, o
         "samples": total,
         "by_owner": shares(by_owner),
         "by_leaf_layer": shares(by_leaf_layer),
+        "request_steps": [{"name": label, "share": round(steps[label] / total, 4)} for label, *_ in REQUEST_STEPS],
         "top_inclusive": shares(inclusive, top * 2),
         "top_self": shares(self_time, top),
     }
@@ -132,7 +206,7 @@ def profile_modern_path(url: str, pid: int, seconds: float, out_dir: Path, conne
     py_spy = str(Path(sys.executable).with_name("py-spy"))
     subprocess.run(
         ["taskset", "-c", GENERATOR_CORE, py_spy if Path(py_spy).exists() else "py-spy", "record", "--pid", str(pid),
-         "--duration", str(int(seconds)), "--rate", "250", "--gil", "--format", "raw", "--nolineno", "--output", str(raw)],
+         "--duration", str(int(seconds)), "--rate", "250", "--gil", "--nonblocking", "--format", "raw", "--nolineno", "--output", str(raw)],
         check=True, capture_output=True, timeout=seconds + 60,
     )
     stdout, _ = load.communicate(timeout=seconds + 60)

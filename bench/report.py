@@ -32,8 +32,9 @@ def _fmt(value: float, digits: int = 0) -> str:
 
 def http_table(runs: list[dict[str, Any]]) -> str:
     lines = [
-        "| server | path | conns | req/s median (min–max of reps) | p50 ms | p99 ms (min–max) | server CPU µs/req | server core busy | errors |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| server | path | conns | req/s median (min–max of reps) | p50 ms | p99 ms (min–max) | server CPU µs/req "
+        "| ≈ req/s per full core | server / all on core 0 | errors |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     key = lambda run: (run["target"], run["path"], run["connections"])  # noqa: E731
     order = {name: i for i, name in enumerate(TARGET_TITLES)}
@@ -45,12 +46,14 @@ def http_table(runs: list[dict[str, Any]]) -> str:
         p99 = [r["latency_ms"]["p99"] for r in reps]
         cpu_us = [r["cpu"]["server_cpu_us_per_request"] for r in reps if r["cpu"].get("server_cpu_us_per_request")]
         share = [r["cpu"]["server_cpu_share"] for r in reps if "server_cpu_share" in r["cpu"]]
+        core0 = [r["cpu"]["core_busy_share"].get("cpu0", float("nan")) for r in reps]
         errors = sum(r["errors"] + r["warmup_errors"] for r in reps)
         lines.append(
             f"| {TARGET_TITLES.get(target, target)} | {PATH_TITLES.get(path, path)} | {conns} "
             f"| {_fmt(_median(rps))} ({_fmt(min(rps))}–{_fmt(max(rps))}) | {_median(p50):.2f} "
             f"| {_median(p99):.2f} ({min(p99):.2f}–{max(p99):.2f}) | {_fmt(_median(cpu_us))} "
-            f"| {_median(share):.0%} | {errors} |"
+            f"| {_fmt(1e6 / _median(cpu_us)) if cpu_us else 'n/a'} | {_median(share):.0%} / {_median(core0):.0%} "
+            f"| {errors} |"
         )
     return "\n".join(lines)
 
@@ -87,17 +90,34 @@ def coldstart_table(coldstart: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def profile_tables(profile: dict[str, Any] | None) -> str:
+def _unprofiled_cpu_us(runs: list[dict[str, Any]]) -> float | None:
+    cpu_us = [r["cpu"].get("server_cpu_us_per_request") for r in runs
+              if (r["target"], r["path"], r["connections"]) == ("mcpcloud", "modern", 32)]
+    cpu_us = [c for c in cpu_us if c]
+    return _median(cpu_us) if cpu_us else None
+
+
+def profile_tables(profile: dict[str, Any] | None, runs: list[dict[str, Any]]) -> str:
     if not profile:
         return "_no profile in this run._"
     load = profile.get("load_during_profile") or {}
-    cpu_us = (load.get("cpu") or {}).get("server_cpu_us_per_request")
+    sampled_us = (load.get("cpu") or {}).get("server_cpu_us_per_request")
+    cpu_us = _unprofiled_cpu_us(runs)
     lines = [f"{profile['samples']} samples (py-spy, 250 Hz, GIL-holding only) under 32-connection load"
-             + (f"; server CPU {cpu_us:,.0f} µs/request while sampled" if cpu_us else "") + ".", ""]
+             + (f"; server CPU {sampled_us:,.0f} µs/request while sampled" if sampled_us else "")
+             + (f", {cpu_us:,.0f} µs unprofiled (the µs column below)" if cpu_us else "") + ".", ""]
     lines += ["| owner (innermost of mcpcloud / SDK / starlette / uvicorn on the stack) | share |", "| --- | ---: |"]
     lines += [f"| {row['name']} | {row['share']:.1%} |" for row in profile["by_owner"]]
     lines += ["", "| library executing (leaf frame) | share |", "| --- | ---: |"]
     lines += [f"| {row['name']} | {row['share']:.1%} |" for row in profile["by_leaf_layer"]]
+    if profile.get("request_steps"):
+        per_request = f" | ≈ µs/req" if cpu_us else ""
+        lines += ["", f"| step of one tools/call (inclusive; indented rows are parts of the row above) | share{per_request} |",
+                  "| --- | ---: |" + (" ---: |" if cpu_us else "")]
+        for row in profile["request_steps"]:
+            label = row["name"].replace("  ", "&nbsp;&nbsp;")
+            extra = f" | {row['share'] * cpu_us:,.0f}" if cpu_us else ""
+            lines.append(f"| {label} | {row['share']:.1%}{extra} |")
     lines += ["", "| function (inclusive) | share |", "| --- | ---: |"]
     lines += [f"| `{row['name']}` | {row['share']:.1%} |" for row in profile["top_inclusive"][:40]]
     lines += ["", "| function (self) | share |", "| --- | ---: |"]
@@ -128,7 +148,7 @@ def render_markdown(doc: dict[str, Any]) -> str:
         "### tools/call `echo` over HTTP", http_table(doc["runs"]),
         "### wrk cross-check (2026-07-28 path)", wrk_table(doc.get("wrk", []), doc["runs"]),
         "### stdio cold start (spawn to first response)", coldstart_table(doc["coldstart"]),
-        "### Profile of mcpcloud, 2026-07-28 path", profile_tables(doc.get("profile")),
+        "### Profile of mcpcloud, 2026-07-28 path", profile_tables(doc.get("profile"), doc["runs"]),
     ]
     return "\n\n".join(sections) + "\n"
 

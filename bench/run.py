@@ -1,6 +1,6 @@
 """Runs the whole benchmark and writes bench/results/latest.json and latest.md.
 
-    python bench/run.py                 # what `make bench` runs (about 4 minutes)
+    python bench/run.py                 # what `make bench` runs (about 4 minutes on an idle machine)
     python bench/run.py --quick         # one short repetition of everything, to try changes
 
 Each server is pinned to core 0 (`taskset -c 0`), the generator and wrk to core 1. For each
@@ -189,13 +189,13 @@ def profile(args: argparse.Namespace, log_dir: Path) -> dict | None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=4.0, help="measured seconds per repetition")
-    parser.add_argument("--warmup", type=float, default=1.0, help="warm-up seconds before each repetition")
-    parser.add_argument("--warmup-first", type=float, default=2.0, help="warm-up per server and path")
+    parser.add_argument("--duration", type=float, default=3.0, help="measured seconds per repetition")
+    parser.add_argument("--warmup", type=float, default=0.5, help="warm-up seconds before each repetition")
+    parser.add_argument("--warmup-first", type=float, default=1.5, help="warm-up per server and path")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--coldstart-runs", type=int, default=10)
-    parser.add_argument("--profile-seconds", type=float, default=12.0)
+    parser.add_argument("--profile-seconds", type=float, default=10.0)
     parser.add_argument("--no-wrk", dest="wrk", action="store_false")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--quick", action="store_true", help="1 repetition of 1 s, 3 cold starts, 4 s profile")
