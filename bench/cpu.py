@@ -2,8 +2,8 @@
 
 Requests/s alone cannot say whether the server, the generator or a neighbour on the same
 core was the bottleneck. These samples can: a saturated server shows ~1.0 CPU-seconds per
-second; a generator near 1.0 is itself the limit; a core busier than our two processes
-account for was shared with something else.
+second; a generator near 1.0 is itself the limit; a server that spent much of the window
+runnable but waiting (run-queue wait) was sharing its core with something else.
 """
 
 from __future__ import annotations
@@ -21,6 +21,12 @@ def process_cpu_seconds(pid: int) -> float:
         # The command name may contain spaces; fields after the closing parenthesis are fixed.
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def run_queue_wait_seconds(pid: int) -> float:
+    """Time the process's main thread (the event loop) spent runnable but waiting for a CPU."""
+    with open(f"/proc/{pid}/schedstat") as schedstat:
+        return int(schedstat.read().split()[1]) / 1e9
 
 
 def own_cpu_seconds() -> float:
@@ -46,11 +52,13 @@ def core_times() -> dict[str, tuple[int, int]]:
 class CpuWindow:
     server_pid: int | None
     _server: float = 0.0
+    _server_wait: float = 0.0
     _own: float = 0.0
     _cores: dict[str, tuple[int, int]] | None = None
 
     def start(self) -> None:
         self._server = process_cpu_seconds(self.server_pid) if self.server_pid else 0.0
+        self._server_wait = run_queue_wait_seconds(self.server_pid) if self.server_pid else 0.0
         self._own = own_cpu_seconds()
         self._cores = core_times()
 
@@ -60,6 +68,9 @@ class CpuWindow:
             server = process_cpu_seconds(self.server_pid) - self._server
             report["server_cpu_share"] = round(server / seconds, 3)
             report["server_cpu_us_per_request"] = round(server / requests * 1e6, 1) if requests else None
+            # Runnable but not running: the share of the window the server lost to others on its core.
+            waited = run_queue_wait_seconds(self.server_pid) - self._server_wait
+            report["server_run_queue_wait_share"] = round(waited / seconds, 3)
         assert self._cores is not None
         busy = {}
         for core, (busy_end, total_end) in core_times().items():

@@ -23,8 +23,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from pinning import GENERATOR_CORE, on_core
+
 BENCH = Path(__file__).resolve().parent
-GENERATOR_CORE = "1"
 
 # Checked in order; the first fragment found in a frame's file names its layer.
 LAYERS = (
@@ -197,7 +198,7 @@ def profile_modern_path(url: str, pid: int, seconds: float, out_dir: Path, conne
     raw = out_dir / "profile-mcpcloud-modern.txt"
     settle = 2.0
     load = subprocess.Popen(
-        ["taskset", "-c", GENERATOR_CORE, sys.executable, str(BENCH / "loadgen.py"), "--url", url, "--path", "modern",
+        [*on_core(GENERATOR_CORE), sys.executable, str(BENCH / "loadgen.py"), "--url", url, "--path", "modern",
          "--connections", str(connections), "--warmup", str(settle), "--duration", str(seconds + 1),
          "--server-pid", str(pid)],
         stdout=subprocess.PIPE, text=True,
@@ -205,7 +206,7 @@ def profile_modern_path(url: str, pid: int, seconds: float, out_dir: Path, conne
     time.sleep(settle + 0.5)
     py_spy = str(Path(sys.executable).with_name("py-spy"))
     subprocess.run(
-        ["taskset", "-c", GENERATOR_CORE, py_spy if Path(py_spy).exists() else "py-spy", "record", "--pid", str(pid),
+        [*on_core(GENERATOR_CORE), py_spy if Path(py_spy).exists() else "py-spy", "record", "--pid", str(pid),
          "--duration", str(int(seconds)), "--rate", "250", "--gil", "--nonblocking", "--format", "raw", "--nolineno", "--output", str(raw)],
         check=True, capture_output=True, timeout=seconds + 60,
     )

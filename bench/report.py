@@ -33,7 +33,7 @@ def _fmt(value: float, digits: int = 0) -> str:
 def http_table(runs: list[dict[str, Any]]) -> str:
     lines = [
         "| server | path | conns | req/s median (min–max of reps) | p50 ms | p99 ms (min–max) | server CPU µs/req "
-        "| ≈ req/s per full core | server / all on core 0 | errors |",
+        "| ≈ req/s per full core | server running / waiting for core 0 | errors |",
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     key = lambda run: (run["target"], run["path"], run["connections"])  # noqa: E731
@@ -46,13 +46,13 @@ def http_table(runs: list[dict[str, Any]]) -> str:
         p99 = [r["latency_ms"]["p99"] for r in reps]
         cpu_us = [r["cpu"]["server_cpu_us_per_request"] for r in reps if r["cpu"].get("server_cpu_us_per_request")]
         share = [r["cpu"]["server_cpu_share"] for r in reps if "server_cpu_share" in r["cpu"]]
-        core0 = [r["cpu"]["core_busy_share"].get("cpu0", float("nan")) for r in reps]
+        waiting = [r["cpu"].get("server_run_queue_wait_share", float("nan")) for r in reps]
         errors = sum(r["errors"] + r["warmup_errors"] for r in reps)
         lines.append(
             f"| {TARGET_TITLES.get(target, target)} | {PATH_TITLES.get(path, path)} | {conns} "
             f"| {_fmt(_median(rps))} ({_fmt(min(rps))}–{_fmt(max(rps))}) | {_median(p50):.2f} "
             f"| {_median(p99):.2f} ({min(p99):.2f}–{max(p99):.2f}) | {_fmt(_median(cpu_us))} "
-            f"| {_fmt(1e6 / _median(cpu_us)) if cpu_us else 'n/a'} | {_median(share):.0%} / {_median(core0):.0%} "
+            f"| {_fmt(1e6 / _median(cpu_us)) if cpu_us else 'n/a'} | {_median(share):.0%} / {_median(waiting):.0%} "
             f"| {errors} |"
         )
     return "\n".join(lines)

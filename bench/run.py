@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from machine import describe_machine
+from pinning import GENERATOR_CORE, SERVER_CORE, on_core
 from report import render_markdown
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 RESULTS = BENCH / "results"
-SERVER_CORE, GENERATOR_CORE = "0", "1"
 PYTHON = sys.executable
 
 
@@ -89,7 +89,7 @@ def pinned_server(target: Target, log_dir: Path) -> Iterator[tuple[str, int]]:
     log_dir.mkdir(parents=True, exist_ok=True)
     with open(log_dir / f"{target.name}.log", "wb") as log:
         # Default settings throughout: the figures are what `mcpcloud serve` does out of the box.
-        process = subprocess.Popen(["taskset", "-c", SERVER_CORE, *target.argv(port)], stdout=log, stderr=log,
+        process = subprocess.Popen([*on_core(SERVER_CORE), *target.argv(port)], stdout=log, stderr=log,
                                    cwd=ROOT)
         try:
             wait_for_port(port, process)
@@ -104,7 +104,7 @@ def pinned_server(target: Target, log_dir: Path) -> Iterator[tuple[str, int]]:
 
 
 def loadgen(url: str, path: str, connections: int, duration: float, warmup: float, server_pid: int) -> dict:
-    argv = ["taskset", "-c", GENERATOR_CORE, PYTHON, str(BENCH / "loadgen.py"), "--url", url, "--path", path,
+    argv = [*on_core(GENERATOR_CORE), PYTHON, str(BENCH / "loadgen.py"), "--url", url, "--path", path,
             "--connections", str(connections), "--duration", str(duration), "--warmup", str(warmup),
             "--server-pid", str(server_pid)]
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=duration + warmup + 120)
@@ -119,7 +119,7 @@ def wrk(url: str, connections: int, duration: float) -> dict | None:
     if shutil.which("wrk") is None:
         return None
     seconds = max(1, round(duration))  # wrk takes whole seconds
-    argv = ["taskset", "-c", GENERATOR_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
+    argv = [*on_core(GENERATOR_CORE), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
             "-s", str(BENCH / "wrk" / "echo.lua"), url]
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     try:
@@ -169,7 +169,7 @@ def run_http(args: argparse.Namespace, log_dir: Path) -> tuple[list[dict], list[
 
 
 def coldstart(runs: int) -> dict:
-    completed = subprocess.run(["taskset", "-c", SERVER_CORE, PYTHON, str(BENCH / "coldstart.py"), "--runs",
+    completed = subprocess.run([*on_core(SERVER_CORE), PYTHON, str(BENCH / "coldstart.py"), "--runs",
                                 str(runs)], capture_output=True, text=True, timeout=600, cwd=ROOT)
     if completed.returncode != 0:
         raise RuntimeError(f"coldstart failed: {completed.stderr[-2000:]}")
