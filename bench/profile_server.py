@@ -8,9 +8,11 @@ layer (who owns the code on the stack: mcpcloud, the SDK, starlette, uvicorn) an
 functions with the most inclusive and self time. Time in C (uvloop, httptools, pydantic-core)
 is charged to the Python frame that called it; samples with no Python frame above the event
 loop are the loop itself (I/O, callbacks), shown as "event loop". Only samples holding the
-GIL are kept (`--gil`), so idle worker threads do not count as work. `--nonblocking`: the
-default mode stops the process for every sample, which on this 2-core machine cut the
-server's throughput tenfold; unpaused, the server's CPU per request stays as unprofiled.
+GIL are kept (`--gil`), so idle worker threads do not count as work. py-spy stops the
+process for each sample (its default): `--nonblocking` costs nothing but reads stacks
+while they change, and here it put a third of the handler task's samples elsewhere. At
+100 Hz the pauses halve the server's throughput on this 2-core machine; what is measured
+is where its CPU goes, which the pauses do not move much.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 from pinning import GENERATOR_CORE, on_core
 
 BENCH = Path(__file__).resolve().parent
+RATE_HZ = 100
 
 # Checked in order; the first fragment found in a frame's file names its layer.
 LAYERS = (
@@ -207,7 +210,7 @@ def profile_modern_path(url: str, pid: int, seconds: float, out_dir: Path, conne
     py_spy = str(Path(sys.executable).with_name("py-spy"))
     subprocess.run(
         [*on_core(GENERATOR_CORE), py_spy if Path(py_spy).exists() else "py-spy", "record", "--pid", str(pid),
-         "--duration", str(int(seconds)), "--rate", "250", "--gil", "--nonblocking", "--format", "raw", "--nolineno", "--output", str(raw)],
+         "--duration", str(int(seconds)), "--rate", str(RATE_HZ), "--gil", "--format", "raw", "--nolineno", "--output", str(raw)],
         check=True, capture_output=True, timeout=seconds + 60,
     )
     stdout, _ = load.communicate(timeout=seconds + 60)

@@ -103,7 +103,7 @@ def profile_tables(profile: dict[str, Any] | None, runs: list[dict[str, Any]]) -
     load = profile.get("load_during_profile") or {}
     sampled_us = (load.get("cpu") or {}).get("server_cpu_us_per_request")
     cpu_us = _unprofiled_cpu_us(runs)
-    lines = [f"{profile['samples']} samples (py-spy, 250 Hz, GIL-holding only) under 32-connection load"
+    lines = [f"{profile['samples']} samples (py-spy, 100 Hz, GIL-holding only) under 32-connection load"
              + (f"; server CPU {sampled_us:,.0f} µs/request while sampled" if sampled_us else "")
              + (f", {cpu_us:,.0f} µs unprofiled (the µs column below)" if cpu_us else "") + ".", ""]
     lines += ["| owner (innermost of mcpcloud / SDK / starlette / uvicorn on the stack) | share |", "| --- | ---: |"]

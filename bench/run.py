@@ -195,7 +195,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 32])
     parser.add_argument("--coldstart-runs", type=int, default=10)
-    parser.add_argument("--profile-seconds", type=float, default=10.0)
+    parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument("--no-wrk", dest="wrk", action="store_false")
     parser.add_argument("--no-profile", dest="profile", action="store_false")
     parser.add_argument("--quick", action="store_true", help="1 repetition of 1 s, 3 cold starts, 4 s profile")
