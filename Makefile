@@ -32,7 +32,7 @@ $(BENCH_STAMP): $(STAMP)
 	@touch $(BENCH_STAMP)
 
 # wrk only cross-checks the Python load generator; without it (not root, no apt) the run goes on.
-bench: $(BENCH_STAMP)  ## the whole benchmark of bench/README.md (~4 min); writes bench/results/latest.{json,md}
+bench: $(BENCH_STAMP)  ## the whole benchmark of bench/README.md (~5 min); writes bench/results/latest.{json,md}
 	@command -v wrk >/dev/null || (test "$$(id -u)" = 0 && apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq wrk >/dev/null) \
 		|| echo "bench: wrk not installed (apt-get install wrk); skipping the cross-check"
 	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -1,6 +1,6 @@
 """Runs the whole benchmark and writes bench/results/latest.json and latest.md.
 
-    python bench/run.py                 # what `make bench` runs (about 4 minutes on an idle machine)
+    python bench/run.py                 # what `make bench` runs (~5 minutes on a busy 2-core machine)
     python bench/run.py --quick         # one short repetition of everything, to try changes
 
 Each server is pinned to core 0 (`taskset -c 0`), the generator and wrk to core 1. For each
