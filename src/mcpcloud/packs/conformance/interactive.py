@@ -172,9 +172,7 @@ def _register_tools(ctx: PackContext, log_levels: PerSession) -> None:
             if step:
                 await asyncio.sleep(STEP_DELAY_SECONDS)
             await context.report_progress(step, 100, f"Completed step {step} of 100")
-        meta = context.request_context.meta
-        token = meta.get("progressToken") if meta else None
-        return f"Progress reported for token {token!r}" if token is not None else "Completed without a progress token"
+        return "Completed 100 of 100 steps"
 
     @ctx.tool(annotations=INTERACTIVE)
     async def test_sampling(prompt: str, context: Context) -> str:
