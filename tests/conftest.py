@@ -97,6 +97,14 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSer
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def conformance_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """`mcpcloud serve --transport http --packs core,conformance` with its defaults: what the suite judges."""
+    server = start_server(tmp_path_factory.mktemp("conformance"), "--packs", "core,conformance")
+    yield server
+    server.stop()
+
+
 def stdio_params(*args: str, **env: str) -> StdioServerParameters:
     return StdioServerParameters(
         command=MCPCLOUD, args=["serve", "--transport", "stdio", *args], env=server_env(**env), cwd=str(ROOT)

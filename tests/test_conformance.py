@@ -8,11 +8,9 @@ does not score (extensions, pending ones) are reported and never decide the outc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.conformance_suite import (
     REQUIREMENT_SETS,
     Suite,
@@ -20,8 +18,8 @@ from tests.conformance_suite import (
     expected_failures,
     install,
     judge,
-    serve_conformance_pack,
 )
+from tests.conftest import RunningServer
 
 pytestmark = pytest.mark.conformance
 
@@ -35,9 +33,8 @@ def suite() -> Suite:
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve_conformance_pack(tmp_path_factory.mktemp("conformance-server")) as url:
-        yield url
+def server_url(conformance_server: RunningServer) -> str:
+    return conformance_server.url
 
 
 @pytest.mark.parametrize("requirements", REQUIREMENT_SETS)

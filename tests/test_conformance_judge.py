@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from tests.conformance_suite import SuiteError, SuiteRun, expected_failures, judge, parse_server_section, read_checks
 
 PASS = {"id": "ok-check", "status": "SUCCESS"}

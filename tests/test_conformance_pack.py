@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,17 +22,15 @@ from mcp_types import (
     ResourceTemplateReference,
     TextContent,
 )
-
-from tests.conformance_suite import serve_conformance_pack
+from tests.conftest import RunningServer
 
 MODERN = "2026-07-28"
 ERAS = ["legacy", MODERN]
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve_conformance_pack(tmp_path_factory.mktemp("conformance-pack")) as server_url:
-        yield server_url
+def url(conformance_server: RunningServer) -> str:
+    return conformance_server.url
 
 
 @pytest.fixture(params=ERAS)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.conftest import RunningServer, start_server
 from tests.wire import legacy_initialize, modern_call
 
@@ -134,3 +134,21 @@ def test_accept_header_required_by_transport(http_server: RunningServer) -> None
     headers, body = legacy_initialize()
     response = httpx.post(http_server.url, headers={**headers, "Accept": "text/html"}, json=body)
     assert response.status_code == 406
+
+
+def test_whitespace_around_mcp_header_values_is_not_part_of_them(http_server: RunningServer) -> None:
+    # httpx refuses to send such headers, so this one goes over a raw socket.
+    headers, body = modern_call("echo", {"message": "x"})
+    headers.update({"Mcp-Name": "echo  ", "Mcp-Method": "tools/call \t"})
+    payload = json.dumps(body).encode()
+    head = "".join(f"{key}: {value}\r\n" for key, value in headers.items())
+    request = (
+        f"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1:{http_server.port}\r\n{head}"
+        f"Content-Length: {len(payload)}\r\nConnection: close\r\n\r\n"
+    ).encode() + payload
+    with socket.create_connection(("127.0.0.1", http_server.port), timeout=10) as sock:
+        sock.sendall(request)
+        reply = b""
+        while chunk := sock.recv(65536):
+            reply += chunk
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:300]

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from mcp import Client
-
 from tests.conftest import CONNECT_MODES, RunningServer, stdio_params
 
 

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from tests.conftest import start_server
 from tests.wire import modern_call
 
