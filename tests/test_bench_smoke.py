@@ -8,52 +8,25 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 
-import httpx
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import ROOT, start_server
+
 LOADGEN = ROOT / "bench" / "loadgen.py"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def live_server() -> Iterator[tuple[str, int]]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mcpcloud", "serve", "--transport", "http", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"mcpcloud exited early: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("mcpcloud did not become healthy within 30 s")
-            time.sleep(0.1)
-        yield f"{base}/mcp", process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """A server of its own: the legacy path opens and deletes sessions, which shared servers need not see."""
+    server = start_server(tmp_path_factory.mktemp("bench"))
+    yield server.url, server.process.pid
+    server.stop()
 
 
 def _loadgen(url: str, path: str, server_pid: int) -> subprocess.CompletedProcess[str]:
