@@ -145,6 +145,8 @@ def run_http(args: argparse.Namespace, log_dir: Path) -> tuple[list[dict], list[
     runs: list[dict] = []
     cross_checks: list[dict] = []
     for target in TARGETS:
+        if args.targets and target.name not in args.targets:
+            continue
         with pinned_server(target, log_dir) as (url, pid):
             for path in target.paths:
                 log(f"{target.name} {path}: warm-up {args.warmup_first}s")
@@ -194,6 +196,8 @@ def main() -> int:
     parser.add_argument("--warmup-first", type=float, default=1.5, help="warm-up per server and path")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 32])
+    parser.add_argument("--targets", nargs="+", choices=[t.name for t in TARGETS],
+                        help="only these servers (default: all)")
     parser.add_argument("--coldstart-runs", type=int, default=10)
     parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument("--no-wrk", dest="wrk", action="store_false")
