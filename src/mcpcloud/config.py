@@ -96,6 +96,129 @@ class LogSettings(Section):
         return value.upper() if isinstance(value, str) else value
 
 
+class ApiKeySettings(Section):
+    store: Literal["file", "redis"] = Field(
+        "file", description="Where API keys (hashes and metadata only) are kept: a JSON file or Redis."
+    )
+    file: Path = Field(
+        Path("mcpcloud-keys.json"),
+        description="The key file for store=file (can be mounted read-only from a Kubernetes Secret).",
+    )
+
+
+class OAuthSettings(Section):
+    issuer: str | None = Field(None, description="The authorization server's issuer URL (the `iss` claim).")
+    jwks_url: str | None = Field(
+        None, description="JWKS URL; discovered from the issuer's metadata when not given."
+    )
+    audience: str | None = Field(
+        None, description="The audience tokens must carry (RFC 8707); default: this server's MCP URL."
+    )
+    algorithms: list[str] = Field(
+        default_factory=lambda: ["RS256", "PS256", "ES256", "ES384", "EdDSA"],
+        description="Accepted JWT signature algorithms (asymmetric only).",
+    )
+    leeway_seconds: float = Field(30.0, ge=0, le=300, description="Clock skew tolerated on exp/nbf/iat.")
+    jwks_cache_seconds: float = Field(300.0, ge=0, description="How long fetched keys are trusted before a refetch.")
+    jwks_min_refresh_seconds: float = Field(
+        30.0, ge=0, description="At most one JWKS refetch per this many seconds for unknown key ids."
+    )
+    scopes_supported: list[str] = Field(
+        default_factory=list, description="Scopes advertised in the protected resource metadata (default: all tool scopes)."
+    )
+    introspection_url: str | None = Field(None, description="RFC 7662 endpoint for opaque (non-JWT) tokens.")
+    introspection_client_id: str | None = None
+    introspection_client_secret: SecretStr | None = None
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        allowed = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+        bad = [alg for alg in value if alg not in allowed]
+        if bad or not value:
+            raise ValueError(f"only asymmetric algorithms are accepted ({', '.join(sorted(allowed))}); got {bad or value}")
+        return value
+
+
+class PrincipalRule(Section):
+    allow_tools: list[str] | None = Field(None, description="If set, only these tools (glob patterns) may be called.")
+    deny_tools: list[str] = Field(default_factory=list, description="Tools (glob patterns) this principal may not call.")
+
+
+class AuthSettings(Section):
+    modes: Annotated[list[Literal["none", "api_keys", "oauth"]], NoDecode] = Field(
+        default_factory=lambda: ["none"],
+        description="How HTTP callers authenticate: none (loopback only), api_keys, oauth (comma-separated in env).",
+    )
+    api_keys: ApiKeySettings = Field(default_factory=ApiKeySettings)
+    oauth: OAuthSettings = Field(default_factory=OAuthSettings)
+    local_principal: str = Field("local", description="The principal stdio runs as.")
+    local_scopes: list[str] = Field(
+        default_factory=lambda: ["*"], description="Scopes of the stdio principal (`*`: every scope)."
+    )
+    tool_scopes: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per-tool override of the scopes a tool needs: `{tool = [scopes]}`."
+    )
+    principals: dict[str, PrincipalRule] = Field(
+        default_factory=dict,
+        description="Allow/deny tools per principal id (`key:<id>`, `sub:<subject>`, `client:<client id>`, `local:<name>`).",
+    )
+
+    @field_validator("modes", mode="before")
+    @classmethod
+    def _split_modes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _modes_consistent(self) -> AuthSettings:
+        if not self.modes:
+            raise ValueError("auth.modes: give at least one of none, api_keys, oauth")
+        if "none" in self.modes and len(self.modes) > 1:
+            raise ValueError("auth.modes: 'none' cannot be combined with api_keys or oauth")
+        if "oauth" in self.modes and not self.oauth.issuer:
+            raise ValueError("auth.oauth.issuer: required when auth.modes includes oauth")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.modes != ["none"]
+
+
+class LimitsSettings(Section):
+    backend: Literal["memory", "redis"] = Field(
+        "memory", description="Where rate-limit counters live: this process, or Redis (shared by all replicas)."
+    )
+    rate: str | None = Field(None, description="Tool calls per principal, e.g. `60/minute` (none: unlimited).")
+    burst: int | None = Field(None, gt=0, description="Calls allowed at once before the rate applies (default: the count).")
+    tool_rates: dict[str, str] = Field(
+        default_factory=dict, description="Per tool and principal, e.g. `{ sql_query = \"10/minute\" }`."
+    )
+    concurrency: int | None = Field(None, gt=0, description="Tool calls one principal may have in flight at once.")
+    tool_timeout_seconds: float = Field(30.0, gt=0, description="Default time a tool call may take.")
+    tool_timeouts: dict[str, float] = Field(default_factory=dict, description="Per-tool timeouts in seconds.")
+    max_argument_bytes: int | None = Field(
+        1024 * 1024, gt=0, description="Largest tool-call arguments, as JSON bytes (none: no cap)."
+    )
+
+
+class AuditSettings(Section):
+    enabled: bool = Field(False, description="Write one JSON record per tool call and per refused request.")
+    sink: Literal["stderr", "file"] = "stderr"
+    file: Path = Field(Path("mcpcloud-audit.log"), description="Audit file for sink=file (rotated).")
+    max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Rotate the audit file at this size.")
+    backups: int = Field(5, ge=0, description="Rotated audit files kept.")
+    raw_arguments_tools: list[str] = Field(
+        default_factory=list, description="Tools whose arguments are recorded (secret-looking fields redacted)."
+    )
+
+
+class RedisSettings(Section):
+    url: SecretStr | None = Field(None, description="redis://[user:password@]host:port/db for shared state.")
+    key_prefix: str = Field("mcpcloud:", description="Prefix of every key mcpcloud writes.")
+
+
 class Settings(BaseSettings):
     """The effective configuration of one mcpcloud process."""
 
@@ -114,6 +237,10 @@ class Settings(BaseSettings):
     )
     http: HTTPSettings = Field(default_factory=HTTPSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
     )
@@ -135,6 +262,18 @@ class Settings(BaseSettings):
     @classmethod
     def _read_secret_files(cls, data: Any) -> Any:
         return read_secret_files(cls, data) if isinstance(data, dict) else data
+
+    @model_validator(mode="after")
+    def _auth_required_off_loopback(self) -> Settings:
+        if self.transport == "http" and not self.auth.enabled and not self.binds_loopback:
+            raise ValueError(
+                f"auth.modes: 'none' is only allowed when bound to loopback, and host is {self.host!r}; "
+                "enable api_keys and/or oauth (e.g. MCPCLOUD_AUTH__MODES=api_keys) or bind to 127.0.0.1"
+            )
+        needs_redis = self.limits.backend == "redis" or (self.auth.enabled and self.auth.api_keys.store == "redis")
+        if needs_redis and self.redis.url is None:
+            raise ValueError("redis.url: required when limits.backend or auth.api_keys.store is redis")
+        return self
 
     @property
     def binds_loopback(self) -> bool:
