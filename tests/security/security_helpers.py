@@ -301,3 +301,32 @@ def issuer_server() -> Iterator[Issuer]:
 async def connected(url: str, headers: dict[str, str], mode: str = "legacy"):  # type: ignore[no-untyped-def]
     async with client(url, headers, mode) as session:
         yield session
+
+
+def _find_mcp_error(exc: BaseException) -> Any:
+    from mcp.shared.exceptions import MCPError
+
+    if isinstance(exc, MCPError):
+        return exc
+    for inner in getattr(exc, "exceptions", ()):
+        found = _find_mcp_error(inner)
+        if found is not None:
+            return found
+    return None
+
+
+async def refused(url: str, headers: dict[str, str], mode: str = "legacy", tool: str | None = None,
+                  arguments: dict[str, Any] | None = None) -> Any:
+    """The MCPError the SDK client raises when connecting (or calling `tool`) is refused."""
+    try:
+        async with connected(url, headers, mode) as session:
+            if tool is None:
+                await session.list_tools()
+            else:
+                await session.call_tool(tool, arguments or {})
+    except BaseException as exc:  # the client wraps it in an exception group
+        found = _find_mcp_error(exc)
+        if found is None:
+            raise
+        return found
+    raise AssertionError("the request was not refused")

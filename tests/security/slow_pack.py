@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import anyio
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
@@ -9,6 +11,14 @@ from pydantic import BaseModel
 from mcpcloud.packs import PackContext
 
 name = "slowtest"
+
+HOLDS: dict[str, tuple[threading.Event, threading.Event]] = {}
+"""Per hold name: (started, release). The test drives them from its own thread."""
+
+
+def hold_events(key: str) -> tuple[threading.Event, threading.Event]:
+    return HOLDS.setdefault(key, (threading.Event(), threading.Event()))
+
 description = "Tools for the security tests."
 
 
@@ -27,3 +37,11 @@ def register(ctx: PackContext) -> None:
     def note(text: str, api_token: str = "") -> str:
         """Pretend to write a note (needs slowtest:write)."""
         return f"noted {len(text)} characters"
+
+    @ctx.tool(annotations=ToolAnnotations(read_only_hint=True))
+    async def hold(key: str) -> str:
+        """Signal that the call started, then wait until the test releases it."""
+        started, release = hold_events(key)
+        started.set()
+        await anyio.to_thread.run_sync(release.wait)
+        return f"released {key}"

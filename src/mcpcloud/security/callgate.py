@@ -57,6 +57,10 @@ class CallGate:
 
         principal: Principal = scope.get(PRINCIPAL_KEY) or self.policies.principal_of.http_default
         refusal = await self._refusal(principal, tool)
+        if refusal is not None and refusal.outcome == "invalid":
+            # Not a tool mcpcloud knows: not gated, so the pipeline refuses it in its own words.
+            await self.app(scope, receive, send)
+            return
         if refusal is not None:
             await self._refuse(refusal, principal, tool, body, headers, scope, receive, send)
             return
@@ -76,7 +80,7 @@ class CallGate:
         access = self.policies.access
         if access is not None:
             refusal = access.refusal(principal, tool)
-            if refusal is not None and refusal.outcome != "invalid":  # unknown tools: the SDK's answer
+            if refusal is not None:
                 return refusal
         budget = self.policies.budget
         return await budget.refusal(principal, tool) if budget is not None else None
