@@ -100,8 +100,8 @@ class ApiKeySettings(Section):
     store: Literal["file", "redis"] = Field(
         "file", description="Where API keys (hashes and metadata only) are kept: a JSON file or Redis."
     )
-    file: Path = Field(
-        Path("mcpcloud-keys.json"),
+    file: str = Field(
+        "mcpcloud-keys.json",
         description="The key file for store=file (can be mounted read-only from a Kubernetes Secret).",
     )
 
@@ -206,7 +206,7 @@ class LimitsSettings(Section):
 class AuditSettings(Section):
     enabled: bool = Field(False, description="Write one JSON record per tool call and per refused request.")
     sink: Literal["stderr", "file"] = "stderr"
-    file: Path = Field(Path("mcpcloud-audit.log"), description="Audit file for sink=file (rotated).")
+    file: str = Field("mcpcloud-audit.log", description="Audit file for sink=file (rotated).")
     max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Rotate the audit file at this size.")
     backups: int = Field(5, ge=0, description="Rotated audit files kept.")
     raw_arguments_tools: list[str] = Field(

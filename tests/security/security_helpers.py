@@ -149,31 +149,46 @@ class Subprocess:
 
 
 @contextmanager
-def subprocess_server(tmp_path: Path, env: dict[str, str]) -> Iterator[Subprocess]:
-    port = free_port()
-    log_path = tmp_path / f"server-{port}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [MCPCLOUD, "serve", "--transport", "http", "--port", str(port)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server_env(**env),
-        )
-    running = Subprocess(process, port, log_path)
+def subprocess_servers(tmp_path: Path, env: dict[str, str], count: int = 1) -> Iterator[list[Subprocess]]:
+    """`count` real `mcpcloud serve` processes, started together (startup is the slow part)."""
+    running: list[Subprocess] = []
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"mcpcloud exited with {process.returncode}:\n{running.log()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"mcpcloud did not become ready:\n{running.log()}")
-            time.sleep(0.05)
+        for _ in range(count):
+            port = free_port()
+            log_path = tmp_path / f"server-{port}.log"
+            with log_path.open("wb") as log:
+                process = subprocess.Popen(
+                    [MCPCLOUD, "serve", "--transport", "http", "--port", str(port)],
+                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server_env(**env),
+                )
+            running.append(Subprocess(process, port, log_path))
+        for server in running:
+            _wait_ready(server)
         yield running
     finally:
-        running.stop()
+        for server in running:
+            server.stop()
+
+
+@contextmanager
+def subprocess_server(tmp_path: Path, env: dict[str, str]) -> Iterator[Subprocess]:
+    with subprocess_servers(tmp_path, env) as (server,):
+        yield server
+
+
+def _wait_ready(server: Subprocess) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"mcpcloud exited with {server.process.returncode}:\n{server.log()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{server.port}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"mcpcloud did not become ready:\n{server.log()}")
+        time.sleep(0.05)
 
 
 def unique_prefix() -> str:
@@ -330,3 +345,13 @@ async def refused(url: str, headers: dict[str, str], mode: str = "legacy", tool:
             raise
         return found
     raise AssertionError("the request was not refused")
+
+
+def _in_process_build(**overrides: Any):  # type: ignore[no-untyped-def]
+    """`mcpcloud.server.build` with the test pack available, for driving the pipeline without HTTP."""
+    original = server_module.load_pack
+    server_module.load_pack = _load_pack_with_test_pack
+    try:
+        return build(settings(**overrides))
+    finally:
+        server_module.load_pack = original

@@ -54,7 +54,7 @@ async def test_valid_tokens_signed_with_rsa_and_ec_keys(
     token = issuer.token(issuer.keys[key_index], audience(server), scope="core:read slowtest:read")
     async with connected(server.url, bearer(token), mode) as session:
         names = {t.name for t in (await session.list_tools()).tools}
-        assert names == {"echo", "get_time", "health_check", "nap"}  # not `note`: it needs slowtest:write
+        assert names == {"echo", "get_time", "health_check", "nap", "hold"}  # not `note`: it needs slowtest:write
         assert (await session.call_tool("echo", {"message": "héllo"})).content[0].text == "héllo"
 
 

@@ -14,6 +14,7 @@ import re
 import sys
 from datetime import UTC, datetime
 from logging.handlers import RotatingFileHandler
+from pathlib import Path
 from typing import Any
 
 from mcpcloud.config import AuditSettings
@@ -43,7 +44,7 @@ class AuditLog:
         self.logger.setLevel(logging.INFO)
         handler: logging.Handler
         if settings.sink == "file":
-            settings.file.parent.mkdir(parents=True, exist_ok=True)
+            Path(settings.file).parent.mkdir(parents=True, exist_ok=True)
             handler = RotatingFileHandler(settings.file, maxBytes=settings.max_bytes, backupCount=settings.backups)
         else:
             handler = logging.StreamHandler(sys.stderr)

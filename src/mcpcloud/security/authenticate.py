@@ -15,6 +15,7 @@ from mcpcloud.config import Settings
 from mcpcloud.http_errors import json_rpc_error_response
 from mcpcloud.observability.audit import AuditLog
 from mcpcloud.security.apikeys import ApiKeyVerifier, InvalidKey, looks_like_api_key
+from mcpcloud.security.keystore import key_store
 from mcpcloud.security.metadata import challenge, metadata_url
 from mcpcloud.security.oauth import InvalidToken, IssuerUnavailable, OAuthVerifier
 from mcpcloud.security.principal import Principal, attach
@@ -63,16 +64,6 @@ class Authentication:
 
     def www_authenticate(self, error: str | None = None, description: str | None = None) -> str:
         return challenge(self.resource_metadata, self.scopes, error, description)
-
-
-def key_store(settings: Settings):  # type: ignore[no-untyped-def]
-    from mcpcloud.security.keystore import FileKeyStore, RedisKeyStore
-
-    if settings.auth.api_keys.store == "redis":
-        from mcpcloud.state.redis import redis_client
-
-        return RedisKeyStore(redis_client(settings.redis), settings.redis.key_prefix)
-    return FileKeyStore(settings.auth.api_keys.file)
 
 
 class Authenticator:

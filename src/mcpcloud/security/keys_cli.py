@@ -13,14 +13,12 @@ import click
 from mcpcloud.config import load_settings
 from mcpcloud.errors import ConfigError
 from mcpcloud.security.apikeys import mint, parse_duration, revoked
-from mcpcloud.security.keystore import KeyStore
+from mcpcloud.security.keystore import KeyStore, key_store
 
 _SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 scope-token characters
 
 
 def _store(config_file: str | None) -> KeyStore:
-    from mcpcloud.security.authenticate import key_store
-
     return key_store(load_settings(config_file))
 
 

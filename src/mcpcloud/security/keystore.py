@@ -18,6 +18,7 @@ from typing import Protocol
 
 from redis.asyncio import Redis
 
+from mcpcloud.config import Settings
 from mcpcloud.errors import ConfigError
 
 @dataclass(frozen=True)
@@ -138,3 +139,12 @@ class RedisKeyStore:
 
     async def replace(self, record: KeyRecord) -> None:
         await self.add(record)
+
+
+def key_store(settings: Settings) -> KeyStore:
+    """The store `auth.api_keys.store` names: the JSON file, or Redis (shared by every replica)."""
+    if settings.auth.api_keys.store == "redis":
+        from mcpcloud.state.redis import redis_client
+
+        return RedisKeyStore(redis_client(settings.redis), settings.redis.key_prefix)
+    return FileKeyStore(Path(settings.auth.api_keys.file))
