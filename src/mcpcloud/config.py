@@ -196,11 +196,11 @@ class LimitsSettings(Section):
         default_factory=dict, description="Per tool and principal, e.g. `{ sql_query = \"10/minute\" }`."
     )
     concurrency: int | None = Field(None, gt=0, description="Tool calls one principal may have in flight at once.")
-    tool_timeout_seconds: float = Field(30.0, gt=0, description="Default time a tool call may take.")
-    tool_timeouts: dict[str, float] = Field(default_factory=dict, description="Per-tool timeouts in seconds.")
-    max_argument_bytes: int | None = Field(
-        1024 * 1024, gt=0, description="Largest tool-call arguments, as JSON bytes (none: no cap)."
+    tool_timeout_seconds: float = Field(
+        30.0, ge=0, description="Default time a tool call may take (0: no default; per-tool timeouts still apply)."
     )
+    tool_timeouts: dict[str, float] = Field(default_factory=dict, description="Per-tool timeouts in seconds.")
+    max_argument_bytes: int = Field(1024 * 1024, ge=0, description="Largest tool-call arguments, as JSON bytes (0: no cap).")
 
 
 class AuditSettings(Section):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import anyio
 import pytest
+import redis.asyncio
 from mcp import Client, StdioServerParameters
 from security_helpers import (
     MCPCLOUD,
@@ -22,6 +23,7 @@ from security_helpers import (
 from slow_pack import hold_events
 
 from mcpcloud.pipeline.refusal import RATE_LIMITED
+from mcpcloud.state.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
 from mcpcloud.security.apikeys import mint
 from mcpcloud.security.keystore import FileKeyStore
 
@@ -169,3 +171,36 @@ def test_bad_limits_are_refused_at_startup(overrides: dict, message: str) -> Non
 
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
         _in_process_build(**overrides)
+
+
+@pytest.mark.parametrize("text, burst, count, period", [
+    ("60/minute", None, 60, 60.0), ("1/hour", None, 1, 3600.0), ("5/10 minutes", 2, 5, 600.0), ("7/day", None, 7, 86400.0),
+])
+def test_rates_parse(text: str, burst: int | None, count: int, period: float) -> None:
+    rate = Rate.parse(text, burst)
+    assert (rate.count, rate.period_seconds, rate.burst) == (count, period, burst or count)
+
+
+async def test_memory_limiter_allows_the_burst_then_one_call_per_interval() -> None:
+    now = [1000.0]
+    limiter = MemoryRateLimiter(clock=lambda: now[0])
+    rate = Rate.parse("6/minute", burst=3)  # one call per 10 s, three at once
+    assert [(await limiter.hit("p", rate)).allowed for _ in range(4)] == [True, True, True, False]
+    denied = await limiter.hit("p", rate)
+    assert denied.retry_after == pytest.approx(10.0)
+    assert (await limiter.hit("other", rate)).allowed  # budgets are per key
+    now[0] += 10.0
+    assert (await limiter.hit("p", rate)).allowed and not (await limiter.hit("p", rate)).allowed
+
+
+@pytest.mark.parametrize("text", ["1/hour", "3/hour", "10/second"])
+async def test_redis_limiter_allows_exactly_the_burst(text: str, redis_url: str, redis_prefix: str) -> None:
+    client = redis.asyncio.Redis.from_url(redis_url)
+    try:
+        limiter = RedisRateLimiter(client, redis_prefix)
+        rate = Rate.parse(text, burst=3) if text == "10/second" else Rate.parse(text)
+        results = [await limiter.hit("p", rate) for _ in range(rate.burst + 1)]
+        assert [r.allowed for r in results] == [True] * rate.burst + [False]
+        assert 0 < results[-1].retry_after <= rate.interval + 0.01
+    finally:
+        await client.aclose()

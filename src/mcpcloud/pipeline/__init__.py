@@ -38,11 +38,12 @@ def security_stages(policies: Policies) -> list[ServerMiddleware[Any]]:
         stages.append(AuditStage(policies.audit, source))
     if policies.access is not None:
         stages.append(AuthorizeStage(policies.access, source))
-    if policies.max_argument_bytes is not None:
+    if policies.max_argument_bytes:
         stages.append(ArgumentSizeStage(policies.max_argument_bytes))
     if policies.budget is not None:
         stages.append(RateLimitStage(policies.budget, source))
     if policies.concurrency is not None:
         stages.append(ConcurrencyStage(policies.concurrency, source))
-    stages.append(policies.timeout)
+    if policies.timeout is not None:
+        stages.append(policies.timeout)
     return stages

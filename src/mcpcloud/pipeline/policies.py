@@ -26,8 +26,8 @@ class Policies:
     access: ToolAccess | None
     budget: CallBudget | None
     concurrency: ConcurrencyCap | None
-    timeout: TimeoutStage
-    max_argument_bytes: int | None
+    timeout: TimeoutStage | None
+    max_argument_bytes: int
     audit: AuditLog | None
 
     @classmethod
@@ -43,7 +43,7 @@ class Policies:
             access=ToolAccess.compile(auth, registry) if restricted else None,
             budget=CallBudget.compile(limits, registry, _limiter(settings)) if limits.rate or limits.tool_rates else None,
             concurrency=ConcurrencyCap(limits.concurrency) if limits.concurrency else None,
-            timeout=TimeoutStage.compile(limits, registry),
+            timeout=TimeoutStage.compile(limits, registry) if limits.tool_timeout_seconds or limits.tool_timeouts else None,
             max_argument_bytes=limits.max_argument_bytes,
             audit=AuditLog(settings.audit) if settings.audit.enabled else None,
         )

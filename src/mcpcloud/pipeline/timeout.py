@@ -16,7 +16,7 @@ from mcpcloud.pipeline.calls import TOOLS_CALL, tool_name
 
 
 class TimeoutStage:
-    def __init__(self, default_seconds: float, per_tool: dict[str, float]) -> None:
+    def __init__(self, default_seconds: float | None, per_tool: dict[str, float]) -> None:
         self.default_seconds = default_seconds
         self.per_tool = per_tool
 
@@ -27,13 +27,15 @@ class TimeoutStage:
                 raise ConfigError(f"limits.tool_timeouts.{tool}: no enabled tool has this name")
             if seconds <= 0:
                 raise ConfigError(f"limits.tool_timeouts.{tool}: must be > 0 seconds (got {seconds})")
-        return cls(limits.tool_timeout_seconds, dict(limits.tool_timeouts))
+        return cls(limits.tool_timeout_seconds or None, dict(limits.tool_timeouts))
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         if ctx.method != TOOLS_CALL:
             return await call_next(ctx)
         tool = tool_name(ctx.params)
         seconds = self.per_tool.get(tool, self.default_seconds)
+        if seconds is None:
+            return await call_next(ctx)
         with anyio.move_on_after(seconds):
             return await call_next(ctx)
         # Only reached when the deadline cancelled the call.

@@ -8,6 +8,7 @@ No credential is ever logged or echoed back.
 
 from __future__ import annotations
 
+from mcp.server.auth.middleware.auth_context import auth_context_var
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -99,8 +100,13 @@ class Authenticator:
             )
             await response(scope, receive, send)
             return
-        attach(scope, principal)
-        await self.app(scope, receive, send)
+        user = attach(scope, principal)
+        # The SDK binds 2026-07-28 request state (MRTR) to the principal through this context variable.
+        reset = auth_context_var.set(user)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            auth_context_var.reset(reset)
 
     def _audit(self, outcome: str, detail: str, headers: Headers) -> None:
         if self.audit is not None:

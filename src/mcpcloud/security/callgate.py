@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -42,7 +43,11 @@ class CallGate:
             return
         headers = Headers(scope=scope)
         body: bytes | None = None
-        method, tool = headers.get("mcp-method"), headers.get("mcp-name")
+        method = tool = None
+        version = headers.get("mcp-protocol-version")
+        if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
+            # 2026-07-28 era: the SDK refuses a request whose routing headers disagree with its body.
+            method, tool = headers.get("mcp-method"), headers.get("mcp-name")
         if method is None:
             body, complete = await _read_body(receive, self.max_body_bytes)
             receive = _replay(body, receive, more=not complete)

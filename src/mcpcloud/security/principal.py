@@ -66,7 +66,7 @@ def local_principal(name: str, scopes: list[str]) -> Principal:
     return Principal(id=f"local:{name}", kind="local", scopes=frozenset(scopes), name=name)
 
 
-def attach(scope: Scope, principal: Principal) -> None:
+def attach(scope: Scope, principal: Principal) -> AuthenticatedUser:
     """Make `principal` visible to the MCP pipeline and to the SDK's session-ownership check."""
     scope[PRINCIPAL_KEY] = principal
     token = AccessToken(
@@ -76,5 +76,7 @@ def attach(scope: Scope, principal: Principal) -> None:
         subject=principal.subject or principal.id,
         claims={"iss": principal.issuer or "mcpcloud"},
     )
-    scope["user"] = AuthenticatedUser(token)
+    user = AuthenticatedUser(token)
+    scope["user"] = user
     scope["auth"] = AuthCredentials(sorted(principal.scopes))
+    return user

@@ -56,6 +56,7 @@ class Decision:
 
 
 ALLOWED = Decision(True)
+_EPSILON = 1e-6
 
 
 class RateLimiter(Protocol):
@@ -67,8 +68,10 @@ class RateLimiter(Protocol):
 def gcra(tat: float, now: float, rate: Rate) -> tuple[float, Decision]:
     """New theoretical arrival time and the decision, for a stored `tat` (0 when none)."""
     new_tat = max(tat, now) + rate.interval
-    excess = new_tat - now - rate.tolerance
-    if excess > 0:
+    # Computed from the backlog, not from `new_tat - now`, which floating point rounds above the
+    # tolerance when the bucket is exactly full; the epsilon absorbs what rounding remains.
+    excess = max(tat - now, 0.0) + rate.interval - rate.tolerance
+    if excess > _EPSILON:
         return tat, Decision(False, excess)
     return new_tat, ALLOWED
 
@@ -99,10 +102,11 @@ local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
 local interval = tonumber(ARGV[1])
 local tolerance = tonumber(ARGV[2])
 local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-if tat < now then tat = now end
-local new_tat = tat + interval
-local excess = new_tat - now - tolerance
-if excess > 0 then
+local backlog = tat - now
+if backlog < 0 then backlog = 0 end
+local new_tat = now + backlog + interval
+local excess = backlog + interval - tolerance
+if excess > 0.000001 then
   return {0, math.ceil(excess * 1000)}
 end
 redis.call('SET', KEYS[1], string.format('%.6f', new_tat), 'PX', math.ceil((new_tat - now) * 1000) + 1000)
