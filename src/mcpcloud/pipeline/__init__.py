@@ -13,13 +13,14 @@ from mcp.server.context import ServerMiddleware
 
 from mcpcloud.config import Settings
 from mcpcloud.packs import ToolRegistry
+from mcpcloud.pipeline.errors import name_caller_mistakes
 from mcpcloud.pipeline.policies import Policies
 
 
 def build_pipeline(
     settings: Settings, registry: ToolRegistry, policies: Policies | None = None
 ) -> list[ServerMiddleware[Any]]:
-    stages: list[ServerMiddleware[Any]] = []
+    stages: list[ServerMiddleware[Any]] = [name_caller_mistakes]
     stages.extend(security_stages(policies or Policies.compile(settings, registry)))
     return stages
 
