@@ -17,7 +17,17 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mcpcloud.errors import ConfigError
@@ -96,6 +106,11 @@ class LogSettings(Section):
         return value.upper() if isinstance(value, str) else value
 
 
+def _problem(message: str) -> PydanticCustomError:
+    """A validation error whose message is shown as is (no "Value error, " prefix)."""
+    return PydanticCustomError("mcpcloud_setting", message)
+
+
 class ApiKeySettings(Section):
     store: Literal["file", "redis"] = Field(
         "file", description="Where API keys (hashes and metadata only) are kept: a JSON file or Redis."
@@ -112,7 +127,9 @@ class OAuthSettings(Section):
         None, description="JWKS URL; discovered from the issuer's metadata when not given."
     )
     audience: str | None = Field(
-        None, description="The audience tokens must carry (RFC 8707); default: this server's MCP URL."
+        None,
+        description="The audience tokens must carry; default: this server's MCP URL (RFC 8707). Set it only for "
+        "IdPs that cannot issue that audience (Entra ID v2 puts the application id there).",
     )
     algorithms: list[str] = Field(
         default_factory=lambda: ["RS256", "PS256", "ES256", "ES384", "EdDSA"],
@@ -136,7 +153,7 @@ class OAuthSettings(Section):
         allowed = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
         bad = [alg for alg in value if alg not in allowed]
         if bad or not value:
-            raise ValueError(f"only asymmetric algorithms are accepted ({', '.join(sorted(allowed))}); got {bad or value}")
+            raise _problem(f"only asymmetric algorithms are accepted ({', '.join(sorted(allowed))})")
         return value
 
 
@@ -174,11 +191,11 @@ class AuthSettings(Section):
     @model_validator(mode="after")
     def _modes_consistent(self) -> AuthSettings:
         if not self.modes:
-            raise ValueError("auth.modes: give at least one of none, api_keys, oauth")
+            raise _problem("modes is empty: give none, or one or both of api_keys and oauth")
         if "none" in self.modes and len(self.modes) > 1:
-            raise ValueError("auth.modes: 'none' cannot be combined with api_keys or oauth")
+            raise _problem("modes: 'none' cannot be combined with api_keys or oauth")
         if "oauth" in self.modes and not self.oauth.issuer:
-            raise ValueError("auth.oauth.issuer: required when auth.modes includes oauth")
+            raise _problem("oauth.issuer is required when modes includes oauth")
         return self
 
     @property
@@ -263,17 +280,27 @@ class Settings(BaseSettings):
     def _read_secret_files(cls, data: Any) -> Any:
         return read_secret_files(cls, data) if isinstance(data, dict) else data
 
-    @model_validator(mode="after")
-    def _auth_required_off_loopback(self) -> Settings:
-        if self.transport == "http" and not self.auth.enabled and not self.binds_loopback:
-            raise ValueError(
-                f"auth.modes: 'none' is only allowed when bound to loopback, and host is {self.host!r}; "
-                "enable api_keys and/or oauth (e.g. MCPCLOUD_AUTH__MODES=api_keys) or bind to 127.0.0.1"
+    @field_validator("auth")
+    @classmethod
+    def _auth_required_off_loopback(cls, auth: AuthSettings, info: ValidationInfo) -> AuthSettings:
+        host = info.data.get("host", "127.0.0.1")
+        if info.data.get("transport") == "http" and not auth.enabled and not is_loopback(host):
+            raise _problem(
+                f"modes is 'none' (no authentication), which is only allowed when bound to loopback, and host is "
+                f"{host!r}; enable api_keys and/or oauth (e.g. MCPCLOUD_AUTH__MODES=api_keys) or bind to 127.0.0.1"
             )
-        needs_redis = self.limits.backend == "redis" or (self.auth.enabled and self.auth.api_keys.store == "redis")
-        if needs_redis and self.redis.url is None:
-            raise ValueError("redis.url: required when limits.backend or auth.api_keys.store is redis")
-        return self
+        return auth
+
+    @field_validator("redis")
+    @classmethod
+    def _redis_when_needed(cls, redis: RedisSettings, info: ValidationInfo) -> RedisSettings:
+        limits, auth = info.data.get("limits"), info.data.get("auth")
+        needs = (limits is not None and limits.backend == "redis") or (
+            auth is not None and auth.enabled and auth.api_keys.store == "redis"
+        )
+        if needs and redis.url is None:
+            raise _problem("url is required when limits.backend or auth.api_keys.store is redis")
+        return redis
 
     @property
     def binds_loopback(self) -> bool:
@@ -352,7 +379,8 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
         if error["type"] == "extra_forbidden":
             message = "unknown setting"
         got = error.get("input")
-        shown = "" if _looks_secret(key) or isinstance(got, dict) or error["type"] == "missing" else f" (got {got!r})"
+        hidden = _looks_secret(key) or isinstance(got, (dict, BaseModel)) or error["type"] == "missing"
+        shown = "" if hidden else f" (got {got!r})"
         env = ENV_PREFIX + key.upper().replace(".", "__")
         lines.append(f"{key}: {message}{shown} [env {env}]")
     return "; ".join(lines)

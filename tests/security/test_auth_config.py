@@ -21,17 +21,17 @@ def _run(*args: str, **env: str) -> Result:
 def test_no_authentication_is_refused_off_loopback(host: str) -> None:
     result = _run("serve", "--transport", "http", "--host", host)
     assert result.exit_code == 2
-    assert "auth.modes: 'none' is only allowed when bound to loopback" in result.stderr
+    assert "auth: modes is 'none' (no authentication), which is only allowed when bound to loopback" in result.stderr
     assert "MCPCLOUD_AUTH__MODES=api_keys" in result.stderr
 
 
 @pytest.mark.parametrize("env, message", [
-    ({"MCPCLOUD_AUTH__MODES": "none,api_keys"}, "'none' cannot be combined"),
-    ({"MCPCLOUD_AUTH__MODES": "oauth"}, "auth.oauth.issuer: required"),
+    ({"MCPCLOUD_AUTH__MODES": "none,api_keys"}, "auth: modes: 'none' cannot be combined"),
+    ({"MCPCLOUD_AUTH__MODES": "oauth"}, "auth: oauth.issuer is required when modes includes oauth"),
     ({"MCPCLOUD_AUTH__MODES": "passwords"}, "auth.modes.0"),
     ({"MCPCLOUD_AUTH__OAUTH__ALGORITHMS": '["HS256"]'}, "only asymmetric algorithms"),
     ({"MCPCLOUD_AUTH__OAUTH__ALGORITHMS": '["none"]'}, "only asymmetric algorithms"),
-    ({"MCPCLOUD_LIMITS__BACKEND": "redis"}, "redis.url: required"),
+    ({"MCPCLOUD_LIMITS__BACKEND": "redis"}, "redis: url is required when limits.backend"),
 ])
 def test_inconsistent_auth_settings_are_named(env: dict[str, str], message: str) -> None:
     result = _run("config", **env)

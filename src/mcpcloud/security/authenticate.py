@@ -38,9 +38,9 @@ class Authentication:
     @classmethod
     def from_settings(cls, settings: Settings, scopes: list[str]) -> Authentication:
         auth = settings.auth
-        resource = auth.oauth.audience or settings.mcp_url
+        resource = settings.mcp_url
         api_keys = ApiKeyVerifier(key_store(settings)) if "api_keys" in auth.modes else None
-        oauth = OAuthVerifier(auth.oauth, resource) if "oauth" in auth.modes else None
+        oauth = OAuthVerifier(auth.oauth, auth.oauth.audience or resource) if "oauth" in auth.modes else None
         return cls(api_keys, oauth, resource, auth.oauth.scopes_supported or scopes)
 
     async def verify(self, headers: Headers) -> Principal:

@@ -32,7 +32,7 @@ def protect(mcp_app: ASGIApp, server: McpCloud) -> ProtectedEndpoint:
         if settings.auth.enabled and "oauth" in settings.auth.modes:
             from mcpcloud.security.metadata import metadata_url
 
-            metadata = metadata_url(settings.auth.oauth.audience or settings.mcp_url)
+            metadata = metadata_url(settings.mcp_url)
         app = CallGate(app, policies, settings.http.max_body_bytes, metadata)
     if not settings.auth.enabled:
         return ProtectedEndpoint(app)

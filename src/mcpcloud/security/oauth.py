@@ -184,7 +184,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
     scope = claims.get("scope", claims.get("scp", ""))
     scopes = scope.split() if isinstance(scope, str) else [str(s) for s in scope or []]
     subject = str(claims["sub"]) if claims.get("sub") is not None else None
-    client_id = claims.get("client_id") or claims.get("azp") or claims.get("appid")
+    client_id = claims.get("client_id") or claims.get("azp") or claims.get("appid") or claims.get("cid")
     client_id = str(client_id) if client_id is not None else None
     identity = subject or client_id or "unknown"
     aliases = tuple(a for a in (f"client:{client_id}" if client_id else None,) if a)
