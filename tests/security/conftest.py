@@ -11,7 +11,7 @@ import redis
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from security_helpers import unique_prefix  # noqa: E402
+from security_helpers import unique_prefix
 
 MACHINE_REDIS = "redis://127.0.0.1:6379/0"
 

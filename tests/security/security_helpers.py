@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import jwt
+import slow_pack
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -30,7 +31,6 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
-import slow_pack
 from mcpcloud import server as server_module
 from mcpcloud.config import Settings, load_settings
 from mcpcloud.http import build_app

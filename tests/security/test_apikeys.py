@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from security_helpers import bearer, connected, post_call, refused, serving, settings
 
 from mcpcloud.cli import main
-
 from mcpcloud.security import apikeys
 from mcpcloud.security.apikeys import ApiKeyVerifier, InvalidKey, mint, parse_duration, revoked
 from mcpcloud.security.keystore import FileKeyStore, RedisKeyStore

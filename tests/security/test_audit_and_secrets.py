@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from mcp import Client
 from security_helpers import (
+    _in_process_build,
     bearer,
     connected,
     ec_key,
@@ -17,14 +18,13 @@ from security_helpers import (
     post_call,
     rsa_key,
     subprocess_server,
-    _in_process_build,
 )
 
 from mcpcloud.observability.audit import REDACTED, digest, redact
 from mcpcloud.security.apikeys import mint
 from mcpcloud.security.keystore import FileKeyStore
 
-HEADER_DUMP = re.compile(r"(authorization|x-api-key)['\"]?\s*[:=,]", re.I)
+HEADER_DUMP = re.compile(r"(authorization|x-api-key)['\"]?\s*[:=,]", re.IGNORECASE)
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 
 

@@ -23,9 +23,9 @@ from security_helpers import (
 from slow_pack import hold_events
 
 from mcpcloud.pipeline.refusal import RATE_LIMITED
-from mcpcloud.state.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
 from mcpcloud.security.apikeys import mint
 from mcpcloud.security.keystore import FileKeyStore
+from mcpcloud.state.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
 
 
 async def _two_keys(path: Path) -> tuple[str, str]:

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from security_helpers import (
-    Issuer,
     InProcessServer,
+    Issuer,
     bearer,
     connected,
     ec_key,

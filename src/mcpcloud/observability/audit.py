@@ -20,7 +20,9 @@ from typing import Any
 from mcpcloud.config import AuditSettings
 
 REDACTED = "**********"
-_SECRET_FIELD = re.compile(r"pass(word)?|secret|token|api[_-]?key|^key$|credential|authorization|cookie|private", re.I)
+_SECRET_FIELD = re.compile(
+    r"pass(word)?|secret|token|api[_-]?key|^key$|credential|authorization|cookie|private", re.IGNORECASE
+)
 
 
 def redact(value: Any) -> Any:

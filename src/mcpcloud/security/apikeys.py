@@ -15,8 +15,8 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
-from mcpcloud.security.principal import Principal
 from mcpcloud.security.keystore import KeyRecord, KeyStore
+from mcpcloud.security.principal import Principal
 
 KEY_PREFIX = "mcpk_"
 _KEY = re.compile(r"^mcpk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")

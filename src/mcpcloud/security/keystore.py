@@ -11,15 +11,16 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Protocol
 
 from redis.asyncio import Redis
 
 from mcpcloud.config import Settings
 from mcpcloud.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class KeyRecord:
