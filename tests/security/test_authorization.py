@@ -97,3 +97,28 @@ async def test_stdio_runs_as_the_configured_local_principal() -> None:
         with pytest.raises(Exception, match="needs scope 'time:read'"):
             await session.call_tool("get_time", {})
         assert (await session.call_tool("echo", {"message": "after"})).content[0].text == "after"
+
+
+async def test_routing_headers_that_lie_about_the_tool_do_not_bypass_authorization(tmp_path: Path) -> None:
+    from tests.wire import legacy_initialize, modern_call
+
+    keys = await _keys(tmp_path / "keys.json", reader=["core:read", "slowtest:read"])
+    config = settings(auth={"modes": "api_keys", "api_keys": {"file": str(tmp_path / "keys.json")}})
+    with serving(config) as server, httpx.Client(timeout=10) as http:
+        # 2026-07-28: the headers name a permitted tool, the body a forbidden one.
+        headers, body = modern_call("note", {"text": "x"})
+        headers.update({"Mcp-Name": "echo", **bearer(keys["reader"])})
+        modern = http.post(server.url, json=body, headers=headers)
+        assert "noted" not in modern.text and modern.status_code in (400, 403)
+        # Legacy era: such headers mean nothing to the SDK; the gate ignores them and reads the body.
+        init_headers, init = legacy_initialize()
+        opened = http.post(server.url, json=init, headers={**init_headers, **bearer(keys["reader"])})
+        session = {**ACCEPT, **bearer(keys["reader"]), "Mcp-Session-Id": opened.headers["mcp-session-id"],
+                   "MCP-Protocol-Version": "2025-11-25", "Mcp-Method": "tools/list", "Mcp-Name": "echo"}
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "note", "arguments": {"text": "x"}}}
+        legacy = http.post(server.url, json=call, headers=session)
+        assert legacy.status_code == 403 and "needs scope 'slowtest:write'" in legacy.text
+        # Honest requests still work.
+        headers, body = modern_call("echo", {"message": "honest"})
+        honest = http.post(server.url, json=body, headers={**headers, **bearer(keys["reader"])})
+        assert honest.status_code == 200 and "honest" in honest.text
