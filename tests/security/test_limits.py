@@ -23,8 +23,8 @@ from security_helpers import (
 from slow_pack import hold_events
 
 from mcpcloud.pipeline.refusal import RATE_LIMITED
-from mcpcloud.security.apikeys import mint
-from mcpcloud.security.keystore import FileKeyStore
+from mcpcloud.security.apikeys import mint, revoked
+from mcpcloud.security.keystore import FileKeyStore, RedisKeyStore
 from mcpcloud.state.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter
 
 
@@ -73,23 +73,37 @@ async def test_stdio_rate_limit_is_a_json_rpc_error_with_the_retry_delay() -> No
         assert (await session.list_tools()).tools  # the session is fine
 
 
-async def test_two_processes_share_one_redis_budget(tmp_path: Path, redis_url: str, redis_prefix: str) -> None:
-    key, _ = await _two_keys(tmp_path / "keys.json")
+async def test_two_processes_share_one_redis_budget_and_key_store(
+    tmp_path: Path, redis_url: str, redis_prefix: str
+) -> None:
+    client = redis.asyncio.Redis.from_url(redis_url)
+    keys = RedisKeyStore(client, redis_prefix)
+    new = mint("fleet", ["*"], None)
+    await keys.add(new.record)
+    key = new.key
     env = {
-        "MCPCLOUD_AUTH__MODES": "api_keys", "MCPCLOUD_AUTH__API_KEYS__FILE": str(tmp_path / "keys.json"),
+        "MCPCLOUD_AUTH__MODES": "api_keys", "MCPCLOUD_AUTH__API_KEYS__STORE": "redis",
         "MCPCLOUD_LIMITS__BACKEND": "redis", "MCPCLOUD_LIMITS__RATE": "3/hour",
         "MCPCLOUD_REDIS__URL": redis_url, "MCPCLOUD_REDIS__KEY_PREFIX": redis_prefix,
     }
-    with subprocess_servers(tmp_path, env, count=2) as (a, b):
-        async with connected(a.url, bearer(key)) as on_a, connected(b.url, bearer(key), "2026-07-28") as on_b:
-            assert (await on_a.call_tool("echo", {"message": "a1"})).content[0].text == "a1"
-            assert (await on_b.call_tool("echo", {"message": "b1"})).content[0].text == "b1"
-            assert (await on_a.call_tool("echo", {"message": "a2"})).content[0].text == "a2"
-        # Three calls spent across two processes: the budget is gone on both.
-        for server in (a, b):
-            response = post_call(server.url, bearer(key), "echo", {"message": "x"})
-            assert response.status_code == 429 and int(response.headers["retry-after"]) >= 1
-        assert "rate limit" in (await refused(b.url, bearer(key), tool="echo", arguments={"message": "y"})).message
+    try:
+        with subprocess_servers(tmp_path, env, count=2) as (a, b):
+            async with connected(a.url, bearer(key)) as on_a, connected(b.url, bearer(key), "2026-07-28") as on_b:
+                assert (await on_a.call_tool("echo", {"message": "a1"})).content[0].text == "a1"
+                assert (await on_b.call_tool("echo", {"message": "b1"})).content[0].text == "b1"
+                assert (await on_a.call_tool("echo", {"message": "a2"})).content[0].text == "a2"
+            # Three calls spent across two processes: the budget is gone on both.
+            for server in (a, b):
+                response = post_call(server.url, bearer(key), "echo", {"message": "x"})
+                assert response.status_code == 429 and int(response.headers["retry-after"]) >= 1
+            assert "rate limit" in (await refused(b.url, bearer(key), tool="echo", arguments={"message": "y"})).message
+            # One revocation in the shared store holds on every replica at once.
+            await keys.replace(revoked(new.record))
+            for server in (a, b):
+                response = post_call(server.url, bearer(key), "echo", {"message": "x"})
+                assert response.status_code == 401 and "was revoked" in response.text
+    finally:
+        await client.aclose()
 
 
 async def test_concurrency_cap_per_principal_over_http(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 from security_helpers import (
     InProcessServer,
     Issuer,
+    SigningKey,
     bearer,
     connected,
     ec_key,
@@ -72,6 +73,9 @@ def _bad_tokens(issuer: Issuer, aud: str) -> dict[str, tuple[str, str]]:
         "alg none": (issuer.unsigned(rsa.kid, aud), "algorithm 'none' is not accepted"),
         "HS256 with the public key": (
             issuer.unsigned(rsa.kid, aud, alg="HS256", secret=rsa.public_pem), "algorithm 'HS256' is not accepted"
+        ),
+        "RS256 under an EC key's kid": (
+            issuer.token(SigningKey(issuer.keys[1].kid, "RS256", rsa.private), aud), "does not match the signing key's type"
         ),
         "tampered signature": (f"{head}.{payload}.{signature[:-6]}AAAAAA", "signature does not verify"),
         "tampered payload": (f"{head}.{tampered_payload}.{signature}", "signature does not verify"),

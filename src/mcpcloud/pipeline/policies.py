@@ -30,6 +30,12 @@ class Policies:
     max_argument_bytes: int
     audit: AuditLog | None
 
+    async def aclose(self) -> None:
+        """Close what the policies opened (the Redis connection of a shared rate limiter)."""
+        closer = getattr(self.budget.limiter, "aclose", None) if self.budget is not None else None
+        if closer is not None:
+            await closer()
+
     @classmethod
     def compile(cls, settings: Settings, registry: ToolRegistry) -> Policies:
         auth, limits = settings.auth, settings.limits

@@ -63,6 +63,12 @@ class Authentication:
             raise InvalidKey("API keys are not accepted by this server; send an OAuth access token")
         return await self.api_keys.verify(credential)
 
+    async def aclose(self) -> None:
+        if self.oauth is not None:
+            await self.oauth.aclose()
+        if self.api_keys is not None:
+            await self.api_keys.store.aclose()
+
     def www_authenticate(self, error: str | None = None, description: str | None = None) -> str:
         return challenge(self.resource_metadata, self.scopes, error, description)
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
+from mcpcloud.pipeline.policies import Policies
 from mcpcloud.security.authenticate import Authentication, Authenticator
 from mcpcloud.security.callgate import CallGate
 from mcpcloud.security.metadata import metadata_routes
@@ -18,10 +19,13 @@ class ProtectedEndpoint:
     app: ASGIApp
     routes: list[Route] = field(default_factory=list)
     authentication: Authentication | None = None
+    policies: Policies | None = None
 
     async def aclose(self) -> None:
-        if self.authentication is not None and self.authentication.oauth is not None:
-            await self.authentication.oauth.aclose()
+        if self.authentication is not None:
+            await self.authentication.aclose()
+        if self.policies is not None:
+            await self.policies.aclose()
 
 
 def protect(mcp_app: ASGIApp, server: McpCloud) -> ProtectedEndpoint:
@@ -35,7 +39,7 @@ def protect(mcp_app: ASGIApp, server: McpCloud) -> ProtectedEndpoint:
             metadata = metadata_url(settings.mcp_url)
         app = CallGate(app, policies, settings.http.max_body_bytes, metadata)
     if not settings.auth.enabled:
-        return ProtectedEndpoint(app)
+        return ProtectedEndpoint(app, policies=policies)
     scopes = policies.access.all_scopes() if policies is not None and policies.access is not None else []
     authentication = Authentication.from_settings(settings, scopes)
     routes: list[Route] = []
@@ -44,4 +48,4 @@ def protect(mcp_app: ASGIApp, server: McpCloud) -> ProtectedEndpoint:
             authentication.resource, [str(settings.auth.oauth.issuer)], authentication.scopes, settings.http.path
         )
     audit = policies.audit if policies is not None else None
-    return ProtectedEndpoint(Authenticator(app, authentication, audit), routes, authentication)
+    return ProtectedEndpoint(Authenticator(app, authentication, audit), routes, authentication, policies)

@@ -30,9 +30,7 @@ def _run(config_file: str | None, action: Any) -> Any:
             try:
                 return await action(store)
             finally:
-                redis = getattr(store, "redis", None)
-                if redis is not None:
-                    await redis.aclose()
+                await store.aclose()
 
         return anyio.run(go)
     except ConfigError as exc:

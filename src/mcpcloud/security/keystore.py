@@ -54,6 +54,7 @@ class KeyStore(Protocol):
     async def add(self, record: KeyRecord) -> None: ...
     async def all(self) -> list[KeyRecord]: ...
     async def replace(self, record: KeyRecord) -> None: ...
+    async def aclose(self) -> None: ...
 
 
 class FileKeyStore:
@@ -78,6 +79,9 @@ class FileKeyStore:
 
     async def replace(self, record: KeyRecord) -> None:
         await self.add(record)
+
+    async def aclose(self) -> None:
+        pass
 
     def _load(self) -> dict[str, KeyRecord]:
         try:
@@ -140,6 +144,9 @@ class RedisKeyStore:
 
     async def replace(self, record: KeyRecord) -> None:
         await self.add(record)
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
 
 
 def key_store(settings: Settings) -> KeyStore:

@@ -116,8 +116,12 @@ return {1, 0}
 
 class RedisRateLimiter:
     def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
         self._script = redis.register_script(_GCRA_LUA)
         self._prefix = prefix + "ratelimit:"
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
 
     async def hit(self, key: str, rate: Rate) -> Decision:
         allowed, retry_ms = await self._script(keys=[self._prefix + key], args=[rate.interval, rate.tolerance])
