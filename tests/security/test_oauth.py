@@ -207,3 +207,23 @@ async def test_opaque_tokens_through_introspection(issuer: Issuer, tmp_path) -> 
         async with connected(server.url, bearer("opaque-good")) as session:
             assert (await session.call_tool("echo", {"message": "again"})).content[0].text == "again"
     issuer.introspection_auth = None
+
+
+async def test_each_post_of_a_legacy_session_is_authorized_with_its_own_token(
+    server: InProcessServer, issuer: Issuer
+) -> None:
+    """Step-up: the same user gets a token with more scope and goes on in the same session."""
+    from tests.wire import legacy_initialize
+
+    narrow = issuer.token(issuer.keys[0], audience(server), scope="core:read")
+    wider = issuer.token(issuer.keys[1], audience(server), scope="core:read slowtest:write")
+    someone_else = issuer.token(issuer.keys[0], audience(server), scope="slowtest:write", sub="mallory")
+    init_headers, init = legacy_initialize()
+    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "note", "arguments": {"text": "x"}}}
+    with httpx.Client(timeout=10) as http:
+        opened = http.post(server.url, json=init, headers={**init_headers, **bearer(narrow)})
+        session = {**init_headers, "Mcp-Session-Id": opened.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}
+        assert http.post(server.url, json=call, headers={**session, **bearer(narrow)}).status_code == 403
+        assert http.post(server.url, json=call, headers={**session, **bearer(someone_else)}).status_code == 404
+        stepped_up = http.post(server.url, json=call, headers={**session, **bearer(wider)})
+        assert stepped_up.status_code == 200 and "noted 1 characters" in stepped_up.text
