@@ -29,17 +29,23 @@ async def _keys(path: Path, **scopes: list[str]) -> dict[str, str]:
 
 async def test_each_caller_sees_and_calls_only_what_it_may(tmp_path: Path) -> None:
     keys = await _keys(tmp_path / "keys.json", reader=["core:read"], writer=["core:read", "slowtest:read", "slowtest:write"],
-                       timekeeper=["time:read", "core:read"], limited=["*"])
+                       timekeeper=["time:read", "core:read"], limited=["*"], denied=["*"], nothing=["*"])
     config = settings(auth={
         "modes": "api_keys", "api_keys": {"file": str(tmp_path / "keys.json")},
         "tool_scopes": {"get_time": ["time:read"]},
-        "principals": {"key-name:limited": {"allow_tools": ["echo", "n*"], "deny_tools": ["note"]}},
+        "principals": {
+            "key-name:limited": {"allow_tools": ["echo", "n*"], "deny_tools": ["note"]},
+            "key-name:denied": {"deny_tools": ["n*", "hold"]},
+            "key-name:nothing": {"allow_tools": []},
+        },
     })
     expected = {
         "reader": {"echo", "health_check"},
         "writer": {"echo", "health_check", "nap", "note", "hold"},
         "timekeeper": {"echo", "health_check", "get_time"},
         "limited": {"echo", "nap"},
+        "denied": {"echo", "health_check", "get_time"},
+        "nothing": set(),
     }
     with serving(config) as server:
         for mode in ("legacy", "2026-07-28"):

@@ -34,6 +34,9 @@ class _Rule:
         return self.allow is None or bool(self.allow.match(tool))
 
 
+_NOTHING = re.compile(r"(?!)")
+
+
 def _globs(patterns: list[str]) -> re.Pattern[str] | None:
     if not patterns:
         return None
@@ -53,7 +56,8 @@ class ToolAccess:
         required = {name: policy.scopes for name, policy in registry.tools.items()}
         required.update({name: tuple(scopes) for name, scopes in auth.tool_scopes.items()})
         rules = {
-            ident: _Rule(allow=_globs(rule.allow_tools) if rule.allow_tools is not None else re.compile(r"(?!)"),
+            # allow_tools unset: no allow-list; set but empty: nothing is allowed.
+            ident: _Rule(allow=None if rule.allow_tools is None else (_globs(rule.allow_tools) or _NOTHING),
                          deny=_globs(rule.deny_tools))
             for ident, rule in auth.principals.items()
         }
