@@ -237,6 +237,7 @@ class Issuer:
     keys: list[SigningKey] = field(default_factory=list)
     down: bool = False
     jwks_fetches: int = 0
+    requests_seen: int = 0
     opaque_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     introspection_auth: tuple[str, str] | None = None
 
@@ -275,6 +276,7 @@ def issuer_server() -> Iterator[Issuer]:
             self.wfile.write(data)
 
         def do_GET(self) -> None:
+            issuer.requests_seen += 1
             if issuer.down:
                 self._json(503, {"error": "down"})
             elif self.path == "/.well-known/oauth-authorization-server":

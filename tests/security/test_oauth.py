@@ -173,7 +173,7 @@ async def test_unknown_kid_refetches_are_rate_limited(issuer: Issuer) -> None:
 
 
 async def test_jwks_down_fails_closed(issuer: Issuer) -> None:
-    config = settings(auth={"modes": "oauth", "oauth": {"issuer": issuer.url}})
+    config = settings(auth={"modes": "oauth", "oauth": {"issuer": issuer.url, "jwks_min_refresh_seconds": 0}})
     with serving(config) as server:
         token = issuer.token(issuer.keys[0], server.url)
         issuer.down = True
@@ -185,6 +185,23 @@ async def test_jwks_down_fails_closed(issuer: Issuer) -> None:
         finally:
             issuer.down = False
         await assert_still_serves(server, issuer)  # keys reachable again: served
+
+
+async def test_a_down_issuer_is_not_asked_again_on_every_request(issuer: Issuer) -> None:
+    config = settings(auth={"modes": "oauth", "oauth": {"issuer": issuer.url, "jwks_min_refresh_seconds": 3600}})
+    with serving(config) as server:
+        token = issuer.token(issuer.keys[0], server.url)
+        issuer.down = True
+        try:
+            seen = issuer.requests_seen
+            assert post_call(server.url, bearer(token), "echo", {"message": "x"}).status_code == 503
+            asked = issuer.requests_seen
+            assert asked > seen  # the first request tried the issuer (metadata discovery)...
+            for _ in range(3):
+                assert post_call(server.url, bearer(token), "echo", {"message": "x"}).status_code == 503
+            assert issuer.requests_seen == asked  # ...the next ones are refused without asking again
+        finally:
+            issuer.down = False
 
 
 async def test_opaque_tokens_through_introspection(issuer: Issuer, tmp_path) -> None:  # type: ignore[no-untyped-def]

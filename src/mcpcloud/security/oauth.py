@@ -64,9 +64,13 @@ class JwksCache:
     async def _refresh(self, force: bool) -> _KeySet:
         async with self._lock:
             stale = self._set
-            if stale is not None and not force and time.monotonic() - stale.fetched_at <= self.settings.jwks_cache_seconds:
+            now = time.monotonic()
+            if stale is not None and not force and now - stale.fetched_at <= self.settings.jwks_cache_seconds:
                 return stale
-            self._last_attempt = time.monotonic()
+            if stale is None and now - self._last_attempt < self.settings.jwks_min_refresh_seconds:
+                # The last attempt failed moments ago: refuse without asking a struggling issuer again.
+                raise IssuerUnavailable("cannot fetch the issuer's signing keys (recently failed)")
+            self._last_attempt = now
             try:
                 url = self.jwks_url or await self._discover()
                 response = await self.client.get(url)
