@@ -6,10 +6,14 @@ import json
 import socket
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from tests.conftest import RunningServer, start_server
 from tests.wire import legacy_initialize, modern_call
+
+from mcpcloud.security.apikeys import mint
+from mcpcloud.security.keystore import FileKeyStore
 
 
 def assert_still_serving(server: RunningServer) -> None:
@@ -116,11 +120,17 @@ def test_probes(http_server: RunningServer) -> None:
 
 
 def test_off_loopback_any_host_but_only_allowed_origins(tmp_path: Path) -> None:
+    # Off loopback authentication is mandatory (docs/SECURITY.md): the test uses an API key.
+    new_key = mint("wire-test", ["*"], None)
+    anyio.run(FileKeyStore(tmp_path / "keys.json").add, new_key.record)
     server = start_server(
-        tmp_path, "--host", "0.0.0.0", env={"MCPCLOUD_HTTP__ALLOWED_ORIGINS": '["https://app.example"]'}
+        tmp_path, "--host", "0.0.0.0",
+        env={"MCPCLOUD_HTTP__ALLOWED_ORIGINS": '["https://app.example"]', "MCPCLOUD_AUTH__MODES": "api_keys",
+             "MCPCLOUD_AUTH__API_KEYS__FILE": str(tmp_path / "keys.json")},
     )
     try:
         headers, body = modern_call("echo", {"message": "x"})
+        headers["Authorization"] = f"Bearer {new_key.key}"
         assert httpx.post(server.url, headers={**headers, "Host": "mcp.team.example"}, json=body).status_code == 200
         allowed = httpx.post(server.url, headers={**headers, "Origin": "https://app.example"}, json=body)
         assert allowed.status_code == 200

@@ -145,6 +145,15 @@ def show_config(transport: str | None, host: str | None, port: int | None, **com
     click.echo(json.dumps(redacted(settings), indent=2))
 
 
+def _add_keys_group() -> None:
+    from mcpcloud.security.keys_cli import keys
+
+    main.add_command(keys)
+
+
+_add_keys_group()
+
+
 @main.command("client-config")
 @click.argument("client", type=click.Choice(["claude-desktop", "claude-code", "vscode", "cursor"]))
 @click.option("--url", help="Remote mcpcloud URL, e.g. https://mcp.example.com/mcp.")

@@ -17,7 +17,17 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from mcpcloud.errors import ConfigError
@@ -96,6 +106,136 @@ class LogSettings(Section):
         return value.upper() if isinstance(value, str) else value
 
 
+def _problem(message: str) -> PydanticCustomError:
+    """A validation error whose message is shown as is (no "Value error, " prefix)."""
+    return PydanticCustomError("mcpcloud_setting", message)
+
+
+class ApiKeySettings(Section):
+    store: Literal["file", "redis"] = Field(
+        "file", description="Where API keys (hashes and metadata only) are kept: a JSON file or Redis."
+    )
+    file: str = Field(
+        "mcpcloud-keys.json",
+        description="The key file for store=file (can be mounted read-only from a Kubernetes Secret).",
+    )
+
+
+class OAuthSettings(Section):
+    issuer: str | None = Field(None, description="The authorization server's issuer URL (the `iss` claim).")
+    jwks_url: str | None = Field(
+        None, description="JWKS URL; discovered from the issuer's metadata when not given."
+    )
+    audience: str | None = Field(
+        None,
+        description="The audience tokens must carry; default: this server's MCP URL (RFC 8707). Set it only for "
+        "IdPs that cannot issue that audience (Entra ID v2 puts the application id there).",
+    )
+    algorithms: list[str] = Field(
+        default_factory=lambda: ["RS256", "PS256", "ES256", "ES384", "EdDSA"],
+        description="Accepted JWT signature algorithms (asymmetric only).",
+    )
+    leeway_seconds: float = Field(30.0, ge=0, le=300, description="Clock skew tolerated on exp/nbf/iat.")
+    jwks_cache_seconds: float = Field(300.0, ge=0, description="How long fetched keys are trusted before a refetch.")
+    jwks_min_refresh_seconds: float = Field(
+        30.0, ge=0, description="At most one JWKS refetch per this many seconds for unknown key ids."
+    )
+    scopes_supported: list[str] = Field(
+        default_factory=list, description="Scopes advertised in the protected resource metadata (default: all tool scopes)."
+    )
+    introspection_url: str | None = Field(None, description="RFC 7662 endpoint for opaque (non-JWT) tokens.")
+    introspection_client_id: str | None = None
+    introspection_client_secret: SecretStr | None = None
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: list[str]) -> list[str]:
+        allowed = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+        bad = [alg for alg in value if alg not in allowed]
+        if bad or not value:
+            raise _problem(f"only asymmetric algorithms are accepted ({', '.join(sorted(allowed))})")
+        return value
+
+
+class PrincipalRule(Section):
+    allow_tools: list[str] | None = Field(None, description="If set, only these tools (glob patterns) may be called.")
+    deny_tools: list[str] = Field(default_factory=list, description="Tools (glob patterns) this principal may not call.")
+
+
+class AuthSettings(Section):
+    modes: Annotated[list[Literal["none", "api_keys", "oauth"]], NoDecode] = Field(
+        default_factory=lambda: ["none"],
+        description="How HTTP callers authenticate: none (loopback only), api_keys, oauth (comma-separated in env).",
+    )
+    api_keys: ApiKeySettings = Field(default_factory=ApiKeySettings)
+    oauth: OAuthSettings = Field(default_factory=OAuthSettings)
+    local_principal: str = Field("local", description="The principal stdio runs as.")
+    local_scopes: list[str] = Field(
+        default_factory=lambda: ["*"], description="Scopes of the stdio principal (`*`: every scope)."
+    )
+    tool_scopes: dict[str, list[str]] = Field(
+        default_factory=dict, description="Per-tool override of the scopes a tool needs: `{tool = [scopes]}`."
+    )
+    principals: dict[str, PrincipalRule] = Field(
+        default_factory=dict,
+        description="Allow/deny tools per principal id (`key:<id>`, `sub:<subject>`, `client:<client id>`, `local:<name>`).",
+    )
+
+    @field_validator("modes", mode="before")
+    @classmethod
+    def _split_modes(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _modes_consistent(self) -> AuthSettings:
+        if not self.modes:
+            raise _problem("modes is empty: give none, or one or both of api_keys and oauth")
+        if "none" in self.modes and len(self.modes) > 1:
+            raise _problem("modes: 'none' cannot be combined with api_keys or oauth")
+        if "oauth" in self.modes and not self.oauth.issuer:
+            raise _problem("oauth.issuer is required when modes includes oauth")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.modes != ["none"]
+
+
+class LimitsSettings(Section):
+    backend: Literal["memory", "redis"] = Field(
+        "memory", description="Where rate-limit counters live: this process, or Redis (shared by all replicas)."
+    )
+    rate: str | None = Field(None, description="Tool calls per principal, e.g. `60/minute` (none: unlimited).")
+    burst: int | None = Field(None, gt=0, description="Calls allowed at once before the rate applies (default: the count).")
+    tool_rates: dict[str, str] = Field(
+        default_factory=dict, description="Per tool and principal, e.g. `{ sql_query = \"10/minute\" }`."
+    )
+    concurrency: int | None = Field(None, gt=0, description="Tool calls one principal may have in flight at once.")
+    tool_timeout_seconds: float = Field(
+        30.0, ge=0, description="Default time a tool call may take (0: no default; per-tool timeouts still apply)."
+    )
+    tool_timeouts: dict[str, float] = Field(default_factory=dict, description="Per-tool timeouts in seconds.")
+    max_argument_bytes: int = Field(1024 * 1024, ge=0, description="Largest tool-call arguments, as JSON bytes (0: no cap).")
+
+
+class AuditSettings(Section):
+    enabled: bool = Field(False, description="Write one JSON record per tool call and per refused request.")
+    sink: Literal["stderr", "file"] = "stderr"
+    file: str = Field("mcpcloud-audit.log", description="Audit file for sink=file (rotated).")
+    max_bytes: int = Field(10 * 1024 * 1024, gt=0, description="Rotate the audit file at this size.")
+    backups: int = Field(5, ge=0, description="Rotated audit files kept.")
+    raw_arguments_tools: list[str] = Field(
+        default_factory=list, description="Tools whose arguments are recorded (secret-looking fields redacted)."
+    )
+
+
+class RedisSettings(Section):
+    url: SecretStr | None = Field(None, description="redis://[user:password@]host:port/db for shared state.")
+    key_prefix: str = Field("mcpcloud:", description="Prefix of every key mcpcloud writes.")
+
+
 class Settings(BaseSettings):
     """The effective configuration of one mcpcloud process."""
 
@@ -114,6 +254,10 @@ class Settings(BaseSettings):
     )
     http: HTTPSettings = Field(default_factory=HTTPSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
+    redis: RedisSettings = Field(default_factory=RedisSettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
     )
@@ -135,6 +279,28 @@ class Settings(BaseSettings):
     @classmethod
     def _read_secret_files(cls, data: Any) -> Any:
         return read_secret_files(cls, data) if isinstance(data, dict) else data
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_required_off_loopback(cls, auth: AuthSettings, info: ValidationInfo) -> AuthSettings:
+        host = info.data.get("host", "127.0.0.1")
+        if info.data.get("transport") == "http" and not auth.enabled and not is_loopback(host):
+            raise _problem(
+                f"modes is 'none' (no authentication), which is only allowed when bound to loopback, and host is "
+                f"{host!r}; enable api_keys and/or oauth (e.g. MCPCLOUD_AUTH__MODES=api_keys) or bind to 127.0.0.1"
+            )
+        return auth
+
+    @field_validator("redis")
+    @classmethod
+    def _redis_when_needed(cls, redis: RedisSettings, info: ValidationInfo) -> RedisSettings:
+        limits, auth = info.data.get("limits"), info.data.get("auth")
+        needs = (limits is not None and limits.backend == "redis") or (
+            auth is not None and auth.enabled and auth.api_keys.store == "redis"
+        )
+        if needs and redis.url is None:
+            raise _problem("url is required when limits.backend or auth.api_keys.store is redis")
+        return redis
 
     @property
     def binds_loopback(self) -> bool:
@@ -213,7 +379,8 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
         if error["type"] == "extra_forbidden":
             message = "unknown setting"
         got = error.get("input")
-        shown = "" if _looks_secret(key) or isinstance(got, dict) or error["type"] == "missing" else f" (got {got!r})"
+        hidden = _looks_secret(key) or isinstance(got, (dict, BaseModel)) or error["type"] == "missing"
+        shown = "" if hidden else f" (got {got!r})"
         env = ENV_PREFIX + key.upper().replace(".", "__")
         lines.append(f"{key}: {message}{shown} [env {env}]")
     return "; ".join(lines)

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcpcloud.health import Health
 from mcpcloud.http_errors import json_rpc_error_response
+from mcpcloud.security.endpoint import protect
 from mcpcloud.security.origin import OriginGuard, OriginPolicy
 from mcpcloud.server import McpCloud
 
@@ -115,7 +116,9 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         max_request_body_size=settings.http.max_body_bytes,
     )
-    mcp_endpoint = OriginGuard(StripHeaderWhitespace(session_manager.asgi_app), OriginPolicy.from_settings(settings))
+    # Authentication and the tool-call gate sit inside the Origin guard, right before the SDK.
+    protected = protect(session_manager.asgi_app, server)
+    mcp_endpoint = OriginGuard(StripHeaderWhitespace(protected.app), OriginPolicy.from_settings(settings))
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "alive", "version": health.version})
@@ -127,13 +130,17 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with session_manager.run():
-            yield
+            try:
+                yield
+            finally:
+                await protected.aclose()
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route(settings.http.path, mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+            *protected.routes,
         ],
         lifespan=lifespan,
     )

@@ -19,6 +19,7 @@ from mcpcloud.errors import ConfigError
 from mcpcloud.health import Health
 from mcpcloud.packs import LifespanFactory, Pack, PackContext, ToolRegistry, load_pack, pack_settings
 from mcpcloud.pipeline import build_pipeline
+from mcpcloud.pipeline.policies import Policies
 
 SERVER_NAME = "mcpcloud"
 INSTRUCTIONS = (
@@ -36,6 +37,7 @@ class McpCloud:
     registry: ToolRegistry
     health: Health
     packs: list[Pack]
+    policies: Policies | None = None
 
 
 def build(settings: Settings) -> McpCloud:
@@ -79,5 +81,6 @@ def build(settings: Settings) -> McpCloud:
         lifespans.extend(ctx.lifespans)
         health.checks.update(ctx.readiness_checks)
 
-    mcp.middleware.extend(build_pipeline(settings, registry))
-    return McpCloud(settings=settings, mcp=mcp, registry=registry, health=health, packs=packs)
+    policies = Policies.compile(settings, registry)
+    mcp.middleware.extend(build_pipeline(settings, registry, policies))
+    return McpCloud(settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, policies=policies)
