@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run run-stdio test lint bench clean
+.PHONY: install run run-stdio test lint bench clean prometheus
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ run-stdio: install
 
 test: install  ## the whole suite, conformance included
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+prometheus:  ## Debian's prometheus + promtool, for the metrics and alert-rule tests (service left stopped)
+	bash deploy/scripts/install-prometheus.sh
 
 bench: install
 	$(BIN)/python bench/loadgen.py --help

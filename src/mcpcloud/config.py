@@ -96,6 +96,29 @@ class LogSettings(Section):
         return value.upper() if isinstance(value, str) else value
 
 
+class MetricsSettings(Section):
+    enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
+    port: int | None = Field(
+        None, ge=1, le=65535, description="Serve /metrics on this port instead of the main one (e.g. cluster-internal)."
+    )
+    bearer_token: SecretStr | None = Field(
+        None, description="If set, /metrics requires `Authorization: Bearer <token>` (or give `bearer_token_file`)."
+    )
+
+
+class TracingSettings(Section):
+    enabled: bool = Field(
+        False, description="Emit OpenTelemetry traces; the exporter is configured by the standard OTEL_* environment."
+    )
+    exporter: Literal["otlp", "console"] = Field("otlp", description="`otlp` (OTLP/HTTP) or `console` (stderr).")
+
+
+class ObservabilitySettings(Section):
+    access_log: bool = Field(True, description="One log line per HTTP request (probes at DEBUG).")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+
+
 class Settings(BaseSettings):
     """The effective configuration of one mcpcloud process."""
 
@@ -114,6 +137,7 @@ class Settings(BaseSettings):
     )
     http: HTTPSettings = Field(default_factory=HTTPSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
     )

@@ -12,9 +12,23 @@ from typing import Any
 from mcp.server.context import ServerMiddleware
 
 from mcpcloud.config import Settings
+from mcpcloud.observability.tracing import tracing_enabled
 from mcpcloud.packs import ToolRegistry
+from mcpcloud.pipeline.log_context import LogContext
+from mcpcloud.pipeline.metrics import MetricsStage
+from mcpcloud.pipeline.tracing import SpanAttributes, ToolSpan
 
 
 def build_pipeline(settings: Settings, registry: ToolRegistry) -> list[ServerMiddleware[Any]]:
+    tracing = tracing_enabled(settings.observability.tracing)
     stages: list[ServerMiddleware[Any]] = []
+    # Observability first, so it sees every refusal of the stages after it.
+    if settings.observability.metrics.enabled:
+        stages.append(MetricsStage(registry))
+    stages.append(LogContext())
+    if tracing:
+        stages.append(SpanAttributes())
+    # Innermost: the tool's own span.
+    if tracing:
+        stages.append(ToolSpan())
     return stages
