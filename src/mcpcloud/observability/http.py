@@ -53,13 +53,18 @@ class HttpObservability:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
+        path = scope["path"]
+        counted = self.metrics_enabled and path not in PROBE_ROUTES
+        if counted:
+            metrics.HTTP_IN_FLIGHT.inc()
         tokens = bind_contextvars(request_id=request_id)
         started = perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = perf_counter() - started
-            path = scope["path"]
+            if counted:
+                metrics.HTTP_IN_FLIGHT.dec()
             if self.metrics_enabled and path != self.mcp_path:
                 self._record(path, scope["method"], status, seconds)
             if self.access_log:

@@ -82,6 +82,11 @@ BUILD_INFO = Gauge(
 HTTP_REQUESTS = Counter(
     "mcpcloud_http_requests", "HTTP requests to routes other than the MCP endpoint.", ("route", "method", "status")
 )
+HTTP_IN_FLIGHT = Gauge(
+    "mcpcloud_http_requests_in_flight",
+    "HTTP requests (MCP endpoint included, probes and /metrics not) being handled now; what a drain waits for.",
+    multiprocess_mode="livesum",
+)
 HTTP_DURATION = Histogram(
     "mcpcloud_http_request_duration_seconds",
     "Latency of HTTP requests to routes other than the MCP endpoint.",
