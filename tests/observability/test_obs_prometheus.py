@@ -82,7 +82,7 @@ class Prometheus:
             assert self.process.poll() is None, "prometheus exited"
             try:
                 result = self.query(expr)["result"]
-            except httpx.TransportError:
+            except (httpx.TransportError, ValueError):  # not listening yet, or still starting up
                 result = []
             if result and float(result[0]["value"][1]) == expected:
                 return result

@@ -12,10 +12,9 @@ from time import perf_counter
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from structlog.contextvars import bind_contextvars, reset_contextvars
 
 from mcpcloud.observability import metrics
-from mcpcloud.observability.logging import get_logger
+from mcpcloud.observability.logging import REQUEST_FIELDS, get_logger
 
 REQUEST_ID_HEADER = b"x-request-id"
 # A caller's id is kept only if it is short and plain, so it cannot forge log fields.
@@ -57,7 +56,7 @@ class HttpObservability:
         counted = self.metrics_enabled and path not in PROBE_ROUTES
         if counted:
             metrics.HTTP_IN_FLIGHT.inc()
-        tokens = bind_contextvars(request_id=request_id)
+        token = REQUEST_FIELDS.set({"request_id": request_id})
         started = perf_counter()
         try:
             await self.app(scope, receive, send_with_id)
@@ -69,7 +68,7 @@ class HttpObservability:
                 self._record(path, scope["method"], status, seconds)
             if self.access_log:
                 self._log(scope, status, seconds)
-            reset_contextvars(**tokens)
+            REQUEST_FIELDS.reset(token)
 
     def _record(self, path: str, method: str, status: int, seconds: float) -> None:
         route = path if path in KNOWN_ROUTES else "other"

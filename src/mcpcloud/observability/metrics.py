@@ -1,4 +1,4 @@
-"""The Prometheus metrics mcpcloud exports, and their exposition.
+"""The Prometheus metrics mcpcloud exports, and their exposition (MCP request series: `mcp_metrics`).
 
 Several worker processes: set `PROMETHEUS_MULTIPROC_DIR` to an empty, writable directory
 (the same for every process of one pod) before start. prometheus-client then keeps each
@@ -39,23 +39,6 @@ LATENCY_BUCKETS = (
     0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0,
 )  # fmt: skip
 
-MCP_REQUESTS = Counter(
-    "mcpcloud_mcp_requests",
-    "MCP requests by method, tool and outcome (ok, tool_error, protocol_error, denied, rate_limited, timeout).",
-    ("method", "tool", "outcome"),
-)
-MCP_DURATION = Histogram(
-    "mcpcloud_mcp_request_duration_seconds",
-    "Time from receiving an MCP request to its result or error, by method and tool.",
-    ("method", "tool"),
-    buckets=LATENCY_BUCKETS,
-)
-MCP_IN_FLIGHT = Gauge(
-    "mcpcloud_mcp_requests_in_flight",
-    "MCP requests being handled now.",
-    ("method",),
-    multiprocess_mode="livesum",
-)
 RATE_LIMITED = Counter(
     "mcpcloud_rate_limit_rejections", "Requests refused by a rate limit, by tool.", ("tool",)
 )

@@ -1,8 +1,8 @@
 """Pipeline stage: every log line written while a request is handled names that request.
 
-Binds the HTTP request id, the JSON-RPC id, the MCP method, the tool and the principal into
-structlog's context variables for the duration of the request (trace and span ids are
-added per line by the logging setup). The handler runs in its own task on both
+Sets the HTTP request id, the JSON-RPC id, the MCP method, the tool and the principal as the
+request's log fields for the duration of the request (trace and span ids are added per
+line by the logging setup). The handler runs in its own task on both
 transports, but `initialize` runs inline in the reader, so the binding is always undone.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from structlog.contextvars import bind_contextvars, reset_contextvars
 
+from mcpcloud.observability.logging import REQUEST_FIELDS
 from mcpcloud.observability.request_identity import principal_of, request_id_of
 
 
@@ -28,8 +28,8 @@ class LogContext:
             tool = ctx.params.get("name")
             if isinstance(tool, str):
                 fields["tool"] = tool
-        tokens = bind_contextvars(**fields)
+        token = REQUEST_FIELDS.set(fields)
         try:
             return await call_next(ctx)
         finally:
-            reset_contextvars(**tokens)
+            REQUEST_FIELDS.reset(token)
