@@ -14,6 +14,7 @@ from mcp.server.context import ServerMiddleware
 from mcpcloud.config import Settings
 from mcpcloud.observability.tracing import tracing_enabled
 from mcpcloud.packs import ToolRegistry
+from mcpcloud.pipeline.errors import name_caller_mistakes
 from mcpcloud.pipeline.log_context import LogContext
 from mcpcloud.pipeline.metrics import MetricsStage
 from mcpcloud.pipeline.tracing import SpanAttributes, ToolSpan
@@ -28,6 +29,7 @@ def build_pipeline(settings: Settings, registry: ToolRegistry) -> list[ServerMid
     stages.append(LogContext())
     if tracing:
         stages.append(SpanAttributes())
+    stages.append(name_caller_mistakes)
     # Innermost: the tool's own span.
     if tracing:
         stages.append(ToolSpan())
