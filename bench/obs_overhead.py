@@ -58,11 +58,12 @@ HEADERS = {
 }
 
 
-async def closed_loop(url: str, seconds: float) -> float:
+async def closed_loop(url: str, seconds: float) -> int:
+    """Requests completed by CONCURRENCY workers in `seconds`."""
     limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=CONCURRENCY)
     async with httpx.AsyncClient(limits=limits, timeout=30) as client:
         done = 0
-        stop_at = 0.0
+        stop_at = time.perf_counter() + seconds
 
         async def worker() -> None:
             nonlocal done
@@ -71,25 +72,33 @@ async def closed_loop(url: str, seconds: float) -> float:
                 assert response.status_code == 200 and b'"isError":false' in response.content, response.text
                 done += 1
 
-        stop_at = time.perf_counter() + 1.0  # warm-up
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        done = 0
-        started = time.perf_counter()
-        stop_at = started + seconds
-        await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
-        return done / (time.perf_counter() - started)
+        return done
 
 
-def end_to_end(seconds: float, rounds: int, workdir: Path) -> dict[str, float]:
-    results: dict[str, list[float]] = {name: [] for name in CONFIGURATIONS}
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (from /proc; Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def end_to_end(seconds: float, rounds: int, workdir: Path) -> dict[str, tuple[float, float]]:
+    """Per configuration: median requests/s and median server CPU µs per request."""
+    rates: dict[str, list[float]] = {name: [] for name in CONFIGURATIONS}
+    costs: dict[str, list[float]] = {name: [] for name in CONFIGURATIONS}
     for _ in range(rounds):
         for name, env in CONFIGURATIONS.items():
             server = start_server(workdir, {**env, "MCPCLOUD_LOG__LEVEL": "INFO"}, name="bench")
             try:
-                results[name].append(asyncio.run(closed_loop(server.url, seconds)))
+                asyncio.run(closed_loop(server.url, 1.0))  # warm-up
+                cpu_before, started = cpu_seconds(server.process.pid), time.perf_counter()
+                done = asyncio.run(closed_loop(server.url, seconds))
+                elapsed, cpu = time.perf_counter() - started, cpu_seconds(server.process.pid) - cpu_before
             finally:
                 server.stop()
-    return {name: statistics.median(values) for name, values in results.items()}
+            rates[name].append(done / elapsed)
+            costs[name].append(cpu / done * 1e6)
+    return {name: (statistics.median(rates[name]), statistics.median(costs[name])) for name in CONFIGURATIONS}
 
 
 STAGES = ("none", "metrics", "log-context", "metrics+log-context")
@@ -150,11 +159,14 @@ def main() -> None:
           f"Python {platform.python_version()}; mcp {version('mcp')}, uvicorn {version('uvicorn')}, "
           f"prometheus-client {version('prometheus-client')}, opentelemetry-sdk {version('opentelemetry-sdk')}")
     with tempfile.TemporaryDirectory() as workdir:
-        rates = end_to_end(args.seconds, args.rounds, Path(workdir))
-    bare = next(iter(rates.values()))
+        results = end_to_end(args.seconds, args.rounds, Path(workdir))
+    bare_rate, bare_cost = next(iter(results.values()))
     print(f"end to end, {CONCURRENCY} connections, median of {args.rounds} rounds of {args.seconds:g}s:")
-    for name, rate in rates.items():
-        print(f"  {name}: {rate:,.0f} req/s ({(rate / bare - 1) * 100:+.1f}% vs bare)")
+    for name, (rate, cost) in results.items():
+        print(
+            f"  {name}: {rate:,.0f} req/s ({(rate / bare_rate - 1) * 100:+.1f}%), "
+            f"server CPU {cost:,.0f} µs/request ({cost - bare_cost:+,.0f} µs)"
+        )
 
 
 if __name__ == "__main__":

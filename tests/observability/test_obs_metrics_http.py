@@ -137,3 +137,21 @@ def test_two_processes_sharing_a_multiprocess_dir_add_up(server_factory, tmp_pat
     # A stopped process's counts stay (counters never go back), its live gauges go.
     samples = scrape(f"{first.base}/metrics")
     assert sample(samples, REQUESTS, method="tools/call", tool="echo", outcome="ok") == 5
+
+
+def test_metrics_token_is_redacted_and_bad_settings_are_named(tmp_path) -> None:
+    import os
+    import subprocess
+
+    from obs_helpers import MCPCLOUD
+
+    env = {**os.environ, "MCPCLOUD_OBSERVABILITY__METRICS__BEARER_TOKEN": "tok-visible-nowhere"}
+    shown = subprocess.run([MCPCLOUD, "config"], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "tok-visible-nowhere" not in shown.stdout + shown.stderr
+    assert '"bearer_token": "**********"' in shown.stdout
+
+    bad = {**os.environ, "MCPCLOUD_OBSERVABILITY__METRICS__PORT": "0"}
+    refused = subprocess.run([MCPCLOUD, "config"], env=bad, capture_output=True, text=True, cwd=tmp_path)
+    assert refused.returncode == 2
+    assert "observability.metrics.port" in refused.stderr and "MCPCLOUD_OBSERVABILITY__METRICS__PORT" in refused.stderr

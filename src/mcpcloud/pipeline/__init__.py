@@ -24,7 +24,7 @@ def build_pipeline(settings: Settings, registry: ToolRegistry) -> list[ServerMid
     tracing = tracing_enabled(settings.observability.tracing)
     stages: list[ServerMiddleware[Any]] = []
     # Observability first, so it sees every refusal of the stages after it.
-    if settings.observability.metrics.enabled:
+    if settings.observability.metrics.enabled and settings.transport == "http":  # stdio has no /metrics
         stages.append(MetricsStage(registry))
     stages.append(LogContext())
     if tracing:
