@@ -101,11 +101,12 @@ def end_to_end(seconds: float, rounds: int, workdir: Path) -> dict[str, tuple[fl
     return {name: (statistics.median(rates[name]), statistics.median(costs[name])) for name in CONFIGURATIONS}
 
 
-STAGES = ("none", "metrics", "log-context", "metrics+log-context")
+STAGES = ("none", "metrics", "log-context", "metrics+log-context", "sdk-otel-noop")
 
 
 def per_stage(stage_name: str, iterations: int) -> float:
     """ns per request of one stage (or `none`) around a no-op `call_next`, in process."""
+    from mcp.server._otel import OpenTelemetryMiddleware
     from mcp.server.context import ServerRequestContext
 
     from mcpcloud.config import load_settings
@@ -130,6 +131,8 @@ def per_stage(stage_name: str, iterations: int) -> float:
     chain = tool
     stages = {"metrics": [MetricsStage(server.registry)], "log-context": [LogContext()]}
     stages["metrics+log-context"] = stages["metrics"] + stages["log-context"]
+    # What tracing-off would cost had we kept the SDK's span middleware (no tracer provider set).
+    stages["sdk-otel-noop"] = [OpenTelemetryMiddleware()]
     for stage in reversed(stages.get(stage_name, [])):
         chain = (lambda stage, inner: lambda c: stage(c, inner))(stage, chain)
 
