@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run run-stdio test conformance lint bench clean
+.PHONY: install run run-stdio test conformance lint bench clean prometheus
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,9 @@ bench: $(BENCH_STAMP)  ## the whole benchmark of bench/README.md (~5 min); write
 	@command -v wrk >/dev/null || (test "$$(id -u)" = 0 && apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq wrk >/dev/null) \
 		|| echo "bench: wrk not installed (apt-get install wrk); skipping the cross-check"
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+prometheus:  ## Debian's prometheus + promtool, for the metrics and alert-rule tests (service left stopped)
+	bash deploy/scripts/install-prometheus.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .conformance

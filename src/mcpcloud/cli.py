@@ -74,10 +74,12 @@ def main() -> None:
 def serve(transport: str | None, host: str | None, port: int | None, **common: Any) -> None:
     """Serve MCP over stdio or Streamable HTTP."""
     from mcpcloud.observability.logging import configure_logging
+    from mcpcloud.observability.tracing import configure_tracing
     from mcpcloud.server import build
 
     settings = _load(transport=transport, host=host, port=port, **common)
     configure_logging(settings.log)
+    configure_tracing(settings.observability.tracing)
     server = build(settings)
     if settings.transport == "stdio":
         from mcpcloud.stdio import serve_stdio

@@ -234,6 +234,27 @@ class AuditSettings(Section):
 class RedisSettings(Section):
     url: SecretStr | None = Field(None, description="redis://[user:password@]host:port/db for shared state.")
     key_prefix: str = Field("mcpcloud:", description="Prefix of every key mcpcloud writes.")
+class MetricsSettings(Section):
+    enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
+    port: int | None = Field(
+        None, ge=1, le=65535, description="Serve /metrics on this port instead of the main one (e.g. cluster-internal)."
+    )
+    bearer_token: SecretStr | None = Field(
+        None, description="If set, /metrics requires `Authorization: Bearer <token>` (or give `bearer_token_file`)."
+    )
+
+
+class TracingSettings(Section):
+    enabled: bool = Field(
+        False, description="Emit OpenTelemetry traces; the exporter is configured by the standard OTEL_* environment."
+    )
+    exporter: Literal["otlp", "console"] = Field("otlp", description="`otlp` (OTLP/HTTP) or `console` (stderr).")
+
+
+class ObservabilitySettings(Section):
+    access_log: bool = Field(True, description="One log line per HTTP request (probes at DEBUG).")
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
 
 
 class Settings(BaseSettings):
@@ -258,6 +279,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     audit: AuditSettings = Field(default_factory=AuditSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
     )

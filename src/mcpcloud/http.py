@@ -24,6 +24,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcpcloud.health import Health
 from mcpcloud.http_errors import json_rpc_error_response
+from mcpcloud.observability.http import HttpObservability
+from mcpcloud.observability.metrics import mark_process_dead
+from mcpcloud.observability.metrics_endpoint import metrics_listener, metrics_route
 from mcpcloud.security.endpoint import protect
 from mcpcloud.security.origin import OriginGuard, OriginPolicy
 from mcpcloud.server import McpCloud
@@ -127,24 +130,33 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
         report = await health.report()
         return JSONResponse(report.as_json(), status_code=200 if report.ready else 503)
 
+    observability = settings.observability
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with session_manager.run():
+        async with session_manager.run(), metrics_listener(settings.host, health, observability.metrics):
             try:
                 yield
             finally:
                 await protected.aclose()
+                mark_process_dead()
 
-    app = Starlette(
-        routes=[
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/readyz", readyz, methods=["GET"]),
-            Route(settings.http.path, mcp_endpoint, methods=["GET", "POST", "DELETE"]),
-            *protected.routes,
-        ],
-        lifespan=lifespan,
-    )
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route(settings.http.path, mcp_endpoint, methods=["GET", "POST", "DELETE"]),
+        *protected.routes,
+    ]
+    if observability.metrics.enabled and observability.metrics.port is None:
+        routes.append(metrics_route(health, observability.metrics))
+    app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(DrainGate, drain=drain)
+    app.add_middleware(
+        HttpObservability,
+        mcp_path=settings.http.path,
+        access_log=observability.access_log,
+        metrics_enabled=observability.metrics.enabled,
+    )
     return app
 
 

@@ -18,8 +18,10 @@ from mcpcloud.config import Settings
 from mcpcloud.errors import ConfigError
 from mcpcloud.health import Health
 from mcpcloud.packs import LifespanFactory, Pack, PackContext, ToolRegistry, load_pack, pack_settings
+from mcpcloud.observability.tracing import tracing_enabled
 from mcpcloud.pipeline import build_pipeline
 from mcpcloud.pipeline.policies import Policies
+from mcpcloud.pipeline.tracing import apply_sdk_tracing
 
 SERVER_NAME = "mcpcloud"
 INSTRUCTIONS = (
@@ -81,6 +83,7 @@ def build(settings: Settings) -> McpCloud:
         lifespans.extend(ctx.lifespans)
         health.checks.update(ctx.readiness_checks)
 
+    apply_sdk_tracing(mcp.middleware, tracing_enabled(settings.observability.tracing))
     policies = Policies.compile(settings, registry)
     mcp.middleware.extend(build_pipeline(settings, registry, policies))
     return McpCloud(settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, policies=policies)

@@ -8,13 +8,41 @@ from __future__ import annotations
 
 import logging
 import sys
+from contextvars import ContextVar
+from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 from mcpcloud.config import LogSettings
 
+
+def add_trace_ids(_: object, __: str, event: structlog.types.EventDict) -> structlog.types.EventDict:
+    """Name the current trace and span (when tracing is on) so a log line leads to its trace."""
+    context = trace.get_current_span().get_span_context()
+    if context.is_valid:
+        event.setdefault("trace_id", format(context.trace_id, "032x"))
+        event.setdefault("span_id", format(context.span_id, "016x"))
+    return event
+
+
+REQUEST_FIELDS: ContextVar[dict[str, Any] | None] = ContextVar("mcpcloud_request_fields", default=None)
+"""Fields naming the request being handled (request id, method, tool, principal), set once per
+request: one context variable instead of one per field, because every set and reset costs."""
+
+
+def add_request_fields(_: object, __: str, event: structlog.types.EventDict) -> structlog.types.EventDict:
+    fields = REQUEST_FIELDS.get()
+    if fields:
+        for key, value in fields.items():
+            event.setdefault(key, value)
+    return event
+
+
 _SHARED_PROCESSORS: list[structlog.types.Processor] = [
     structlog.contextvars.merge_contextvars,
+    add_request_fields,
+    add_trace_ids,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),

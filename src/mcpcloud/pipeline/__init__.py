@@ -12,16 +12,32 @@ from typing import Any
 from mcp.server.context import ServerMiddleware
 
 from mcpcloud.config import Settings
+from mcpcloud.observability.tracing import tracing_enabled
 from mcpcloud.packs import ToolRegistry
 from mcpcloud.pipeline.errors import name_caller_mistakes
+from mcpcloud.pipeline.log_context import LogContext
+from mcpcloud.pipeline.metrics import MetricsStage
 from mcpcloud.pipeline.policies import Policies
+from mcpcloud.pipeline.tracing import SpanAttributes, ToolSpan
 
 
 def build_pipeline(
     settings: Settings, registry: ToolRegistry, policies: Policies | None = None
 ) -> list[ServerMiddleware[Any]]:
-    stages: list[ServerMiddleware[Any]] = [name_caller_mistakes]
+    """metrics ─ log context ─ span attributes ─ errors ─ security stages ─ tool span, each only when enabled."""
+    tracing = tracing_enabled(settings.observability.tracing)
+    stages: list[ServerMiddleware[Any]] = []
+    # Observability first, so it sees every refusal of the stages after it.
+    if settings.observability.metrics.enabled and settings.transport == "http":  # stdio has no /metrics
+        stages.append(MetricsStage(registry))
+    stages.append(LogContext())
+    if tracing:
+        stages.append(SpanAttributes())
+    stages.append(name_caller_mistakes)
     stages.extend(security_stages(policies or Policies.compile(settings, registry)))
+    # Innermost: the tool's own span.
+    if tracing:
+        stages.append(ToolSpan())
     return stages
 
 

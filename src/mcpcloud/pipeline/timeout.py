@@ -6,12 +6,13 @@ from typing import Any
 
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp_types import CallToolResult, TextContent
+from mcp_types import TextContent
 
 from mcpcloud.config import LimitsSettings
 from mcpcloud.errors import ConfigError
 from mcpcloud.packs import ToolRegistry
 from mcpcloud.pipeline.audit_outcome import note_outcome
+from mcpcloud.pipeline.outcome import TimedOutResult
 from mcpcloud.pipeline.calls import TOOLS_CALL, tool_name
 
 
@@ -40,7 +41,7 @@ class TimeoutStage:
             return await call_next(ctx)
         # Only reached when the deadline cancelled the call.
         note_outcome("timeout")
-        return CallToolResult(
+        return TimedOutResult(
             content=[TextContent(type="text", text=f"tool {tool!r} timed out after {seconds:g} s and was cancelled")],
             is_error=True,
         )
