@@ -96,6 +96,24 @@ class LogSettings(Section):
         return value.upper() if isinstance(value, str) else value
 
 
+class CacheSettings(Section):
+    """The result cache (pipeline stage `cache`): tools opt in with a TTL; see docs/CACHING.md."""
+
+    enabled: bool = Field(True, description="Serve opted-in tools' results from the cache.")
+    backend: Literal["memory", "redis"] = Field(
+        "memory", description="`memory`: one LRU per process; `redis`: shared by every replica."
+    )
+    max_entries: int = Field(10_000, gt=0, description="Memory backend: most entries kept.")
+    max_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Memory backend: most bytes of results kept.")
+    redis_url: SecretStr = Field(
+        SecretStr("redis://127.0.0.1:6379/0"), description="Redis backend: URL (may carry a password)."
+    )
+    key_prefix: str = Field("mcpcloud:cache:", description="Redis backend: prefix of every key.")
+    ttl_overrides: dict[str, float] = Field(
+        default_factory=dict, description="Tool name -> TTL seconds, replacing the tool's own; 0 disables."
+    )
+
+
 class Settings(BaseSettings):
     """The effective configuration of one mcpcloud process."""
 
@@ -114,6 +132,7 @@ class Settings(BaseSettings):
     )
     http: HTTPSettings = Field(default_factory=HTTPSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
     )

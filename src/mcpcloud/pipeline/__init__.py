@@ -13,8 +13,12 @@ from mcp.server.context import ServerMiddleware
 
 from mcpcloud.config import Settings
 from mcpcloud.packs import ToolRegistry
+from mcpcloud.pipeline.cache import build_cache_stage
 
 
 def build_pipeline(settings: Settings, registry: ToolRegistry) -> list[ServerMiddleware[Any]]:
     stages: list[ServerMiddleware[Any]] = []
+    cache = build_cache_stage(settings.cache, registry)
+    if cache is not None:
+        stages.append(cache)
     return stages
