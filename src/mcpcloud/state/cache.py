@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -31,7 +32,10 @@ class CacheBackend(Protocol):
 class MemoryCache:
     """Least-recently-used entries, bounded both by count and by total bytes of values."""
 
-    def __init__(self, max_entries: int = 10_000, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(
+        self, max_entries: int = 10_000, max_bytes: int = 64 * 1024 * 1024, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.clock = clock
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
@@ -49,7 +53,7 @@ class MemoryCache:
         if entry is None:
             return None
         expires, value = entry
-        if expires <= time.monotonic():
+        if expires <= self.clock():
             self._drop(key)
             return None
         self._entries.move_to_end(key)
@@ -60,7 +64,7 @@ class MemoryCache:
             return  # would evict everything else and still not fit
         if key in self._entries:
             self._drop(key)
-        self._entries[key] = (time.monotonic() + ttl_seconds, value)
+        self._entries[key] = (self.clock() + ttl_seconds, value)
         self._bytes += len(value)
         while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
             oldest = next(iter(self._entries))

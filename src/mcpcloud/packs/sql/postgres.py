@@ -82,24 +82,23 @@ class PostgresEngine:
         kwargs: dict[str, Any] = {"connect_timeout": max(1, int(connect_timeout_seconds)), "application_name": name}
         if password is not None:
             kwargs["password"] = password
-        self.pool = AsyncConnectionPool(
-            url,
-            kwargs=kwargs,
-            min_size=min_size,
-            max_size=max_size,
-            timeout=pool_timeout_seconds,
-            check=AsyncConnectionPool.check_connection,
-            reset=_reset_session,
-            open=False,
-            name=name,
-        )
+        self._pool_args: dict[str, Any] = {
+            "conninfo": url, "kwargs": kwargs, "min_size": min_size, "max_size": max_size,
+            "timeout": pool_timeout_seconds, "check": AsyncConnectionPool.check_connection, "reset": _reset_session,
+            "open": False, "name": name,
+        }  # fmt: skip
+        self.pool: AsyncConnectionPool | None = None
 
     async def open(self) -> None:
+        # A new pool per start: a closed pool cannot reopen, and the lifespan may run more than once.
+        self.pool = AsyncConnectionPool(**self._pool_args)
         # wait=False: the server starts even while the database is down; readiness reports it.
         await self.pool.open(wait=False)
 
     async def close(self) -> None:
-        await self.pool.close()
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
 
     async def ping(self) -> None:
         async with self._connection() as conn:
@@ -164,6 +163,8 @@ class PostgresEngine:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        if self.pool is None:
+            raise DatabaseError("the database pool is not open (server starting or stopping)")
         try:
             async with self.pool.connection() as conn:
                 yield conn

@@ -44,10 +44,12 @@ class PgVectorStore:
         kwargs: dict[str, Any] = {"application_name": "mcpcloud-vectors", "connect_timeout": 5}
         if password is not None:
             kwargs["password"] = password
-        self.pool = AsyncConnectionPool(
-            url, kwargs=kwargs, min_size=min_size, max_size=max_size, timeout=pool_timeout_seconds,
-            check=AsyncConnectionPool.check_connection, open=False, name="mcpcloud-vectors",
-        )  # fmt: skip
+        self._pool_args: dict[str, Any] = {
+            "conninfo": url, "kwargs": kwargs, "min_size": min_size, "max_size": max_size,
+            "timeout": pool_timeout_seconds, "check": AsyncConnectionPool.check_connection, "open": False,
+            "name": "mcpcloud-vectors",
+        }  # fmt: skip
+        self.pool: AsyncConnectionPool | None = None
         self.schema = schema
         self.pool_timeout_seconds = pool_timeout_seconds
         self.hnsw_m = hnsw_m
@@ -57,10 +59,14 @@ class PgVectorStore:
         self._iterative_scan = False
 
     async def open(self) -> None:
+        # A new pool per start: a closed pool cannot reopen, and the lifespan may run more than once.
+        self.pool = AsyncConnectionPool(**self._pool_args)
         await self.pool.open(wait=False)
 
     async def close(self) -> None:
-        await self.pool.close()
+        if self.pool is not None:
+            await self.pool.close()
+            self.pool = None
 
     async def ping(self) -> None:
         async with self._connection() as conn:
@@ -175,6 +181,8 @@ class PgVectorStore:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        if self.pool is None:
+            raise StoreError("the vector store pool is not open (server starting or stopping)")
         try:
             async with self.pool.connection() as conn:
                 yield conn
