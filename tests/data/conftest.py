@@ -142,3 +142,16 @@ def make_sqlite(path: Path, script: str) -> Path:
         conn.executescript(script)
     conn.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def openai_wire() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    from openai_wire import serve_openai_wire
+
+    with serve_openai_wire() as served:
+        yield served
+
+
+@pytest.fixture
+def openai_server(openai_wire: tuple[str, list[dict[str, Any]]]) -> str:
+    return openai_wire[0]

