@@ -232,6 +232,8 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
         if error["type"] == "extra_forbidden":
             message = "unknown setting"
         got = error.get("input")
+        if isinstance(got, str):
+            got = redact_url(got)  # a rejected URL may still carry a password
         shown = "" if _looks_secret(key) or isinstance(got, dict) or error["type"] == "missing" else f" (got {got!r})"
         env = ENV_PREFIX + key.upper().replace(".", "__")
         lines.append(f"{key}: {message}{shown} [env {env}]")

@@ -16,7 +16,7 @@ from typing import Any
 
 import anyio
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp_types import CallToolResult
+from pydantic import BaseModel
 
 from mcpcloud.config import CacheSettings
 from mcpcloud.packs import ToolRegistry
@@ -96,28 +96,38 @@ class CacheStage:
         cached = await self.backend.get(key)
         if cached is not None:
             self.metrics.record("hit", tool)
-            return CallToolResult.model_validate_json(cached)
+            return json.loads(cached)
 
         flight = self._flights.get(key)
         if flight is not None:
             await flight.done.wait()
             if flight.payload is not None:
                 self.metrics.record("coalesced", tool)
-                return CallToolResult.model_validate_json(flight.payload)
+                return json.loads(flight.payload)
             return await call_next(ctx)  # the leader failed; errors are not shared either
 
         self.metrics.record("miss", tool)
         flight = self._flights[key] = _Flight()
         try:
             result = await call_next(ctx)
-            if isinstance(result, CallToolResult) and not result.is_error:
-                flight.payload = result.model_dump_json(by_alias=True, exclude_none=True).encode()
-                await self.backend.set(key, flight.payload, ttl)
+            payload = _successful_payload(result)
+            if payload is not None:
+                flight.payload = payload
+                await self.backend.set(key, payload, ttl)
                 self.metrics.record("store", tool)
             return result
         finally:
             del self._flights[key]
             flight.done.set()
+
+
+def _successful_payload(result: HandlerResult) -> bytes | None:
+    """The wire form of a successful tools/call result, or None for errors and other replies."""
+    if isinstance(result, BaseModel):
+        result = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+    if not isinstance(result, dict) or result.get("isError") or "content" not in result:
+        return None  # errors, and input-required interim results, are never cached
+    return json.dumps(result, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def effective_ttls(registry: ToolRegistry, overrides: dict[str, float]) -> dict[str, tuple[float, bool]]:
