@@ -108,7 +108,7 @@ class CacheSettings(Section):
     redis_url: SecretStr = Field(
         SecretStr("redis://127.0.0.1:6379/0"), description="Redis backend: URL (may carry a password)."
     )
-    key_prefix: str = Field("mcpcloud:cache:", description="Redis backend: prefix of every key.")
+    namespace: str = Field("mcpcloud:cache:", description="Prefix of every cache key (share it between replicas).")
     ttl_overrides: dict[str, float] = Field(
         default_factory=dict, description="Tool name -> TTL seconds, replacing the tool's own; 0 disables."
     )

@@ -28,7 +28,7 @@ def test_cache_clear_on_redis(redis_url: str, redis_prefix: str) -> None:
     for key in ("query:1", "query:2", "list_tables:1"):
         client.set(redis_prefix + key, b"x", ex=60)
     client.set(redis_prefix.rstrip(":") + "-other:query:1", b"keep", ex=60)
-    env = {"MCPCLOUD_CACHE__BACKEND": "redis", "MCPCLOUD_CACHE__REDIS_URL": redis_url, "MCPCLOUD_CACHE__KEY_PREFIX": redis_prefix}
+    env = {"MCPCLOUD_CACHE__BACKEND": "redis", "MCPCLOUD_CACHE__REDIS_URL": redis_url, "MCPCLOUD_CACHE__NAMESPACE": redis_prefix}
     one_tool = run_cli("cache", "clear", "--tool", "query", env=env)
     assert one_tool.returncode == 0 and one_tool.stdout.strip() == "cleared 2 cached results of query"
     assert client.get(redis_prefix + "list_tables:1") == b"x"
@@ -59,7 +59,7 @@ def test_config_errors_name_the_key(tmp_path: Path) -> None:
         ('[pack.sql.databases.main]\nurl = "postgresql://u:pw@h/db"\n', "pack.sql.databases.main.url", "not in the URL"),
         ('[pack.sql.databases.main]\nurl = "mysql://h/db"\n', "pack.sql.databases.main.url", "unsupported scheme"),
         ('[pack.sql.databases.main]\nurl = "sqlite:///a.db"\nbogus = 1\n', "pack.sql.databases.main.bogus", "unknown setting"),
-        ("[pack.sql]\n", "pack.sql.databases", "configure at least one database"),
+        ("[pack.sql]\n", "pack.sql", "databases: configure at least one"),
         ('[pack.vectors]\nbackend = "pgvector"\n', "pack.vectors", "url is required"),
         ('[pack.vectors.embeddings]\nprovider = "openai"\n', "pack.vectors.embeddings", "embeddings.model is required"),
     ]

@@ -74,12 +74,12 @@ class CacheStage:
         self,
         backend: CacheBackend,
         ttls: dict[str, tuple[float, bool]],
-        key_prefix: str,
+        namespace: str,
         metrics: CacheMetrics | None = None,
     ) -> None:
         self.backend = backend
         self.ttls = ttls
-        self.key_prefix = key_prefix
+        self.namespace = namespace
         self.metrics = metrics or CacheMetrics()
         self._flights: dict[str, _Flight] = {}
 
@@ -91,7 +91,7 @@ class CacheStage:
         if entry is None:
             return await call_next(ctx)
         ttl, public = entry
-        key = cache_key(self.key_prefix, tool, ctx.params.get("arguments") or {}, PUBLIC if public else caller_identity(ctx))
+        key = cache_key(self.namespace, tool, ctx.params.get("arguments") or {}, PUBLIC if public else caller_identity(ctx))
 
         cached = await self.backend.get(key)
         if cached is not None:
@@ -153,7 +153,7 @@ def build_cache_stage(settings: CacheSettings, registry: ToolRegistry) -> CacheS
     ttls = effective_ttls(registry, settings.ttl_overrides)
     if not ttls:
         return None
-    return CacheStage(open_backend(settings), ttls, settings.key_prefix)
+    return CacheStage(open_backend(settings), ttls, settings.namespace)
 
 
 
@@ -172,7 +172,7 @@ async def clear_cache(settings: CacheSettings, tool: str | None = None) -> int:
 
     backend = open_backend(settings)
     try:
-        return await backend.clear(settings.key_prefix + (f"{tool}:" if tool else ""))
+        return await backend.clear(settings.namespace + (f"{tool}:" if tool else ""))
     except RedisError as exc:
         raise CacheClearError(f"cannot reach the Redis cache: {exc}") from None
     finally:

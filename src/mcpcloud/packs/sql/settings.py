@@ -58,9 +58,8 @@ class SqlSettings(Section):
         30.0, ge=0, description="How long list_tables/describe_table results are cached (0: not cached)."
     )
 
-    @field_validator("databases")
-    @classmethod
-    def _at_least_one(cls, value: dict[str, DatabaseSettings]) -> dict[str, DatabaseSettings]:
-        if not value:
-            raise ValueError("configure at least one database, e.g. [pack.sql.databases.main] url = \"sqlite:///app.db\"")
-        return value
+    @model_validator(mode="after")
+    def _at_least_one(self) -> SqlSettings:
+        if not self.databases:
+            raise ValueError("databases: configure at least one, e.g. [pack.sql.databases.main] url = \"sqlite:///app.db\"")
+        return self
