@@ -113,3 +113,28 @@ def await_rows(db: Path) -> int:
 
     with sqlite3.connect(db) as conn:
         return int(conn.execute("SELECT count(*) FROM orders").fetchone()[0])
+
+
+async def test_example_config_serves_the_demo_data() -> None:
+    """`make run-data`: examples/data.toml on the demo files, no database server involved."""
+    root = Path(__file__).resolve().parents[2]
+    made = subprocess.run([sys.executable, str(root / "examples/data/make_demo.py")], capture_output=True, text=True,
+                          timeout=300, cwd=root)
+    assert made.returncode == 0, made.stderr
+    from mcpcloud.config import load_settings
+    from mcpcloud.server import build
+
+    previous = os.getcwd()
+    os.chdir(root)
+    try:
+        server = build(load_settings(root / "examples/data.toml"))
+        os.environ.pop("MCPCLOUD_CONFIG", None)
+        async with Client(server.mcp) as client:
+            orders = await client.call_tool("query", {"sql": "SELECT c.name, sum(o.quantity * p.price) AS spent FROM orders o "
+                                                             "JOIN customers c ON c.id = o.customer_id JOIN products p "
+                                                             "ON p.id = o.product_id GROUP BY c.name ORDER BY spent DESC"})
+            assert orders.structured_content["rows"][0][0] == "Ada Lovelace"
+            hits = await client.call_tool("search", {"collection": "faq", "query": "refund a product", "k": 1})
+            assert hits.structured_content["result"][0]["id"] == "returns"
+    finally:
+        os.chdir(previous)
