@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run run-stdio test lint bench clean
+.PHONY: install run run-stdio test conformance lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ run-data: demo-data  ## HTTP server with the sql and vectors packs on the demo d
 
 test: install  ## the whole suite, conformance included
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+conformance: install  ## only the official MCP conformance suite and the conformance pack (docs/CONFORMANCE.md)
+	$(BIN)/python -m pytest tests/test_conformance.py tests/test_conformance_pack.py tests/test_conformance_judge.py $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/loadgen.py --help

@@ -10,24 +10,18 @@ deleted after it.
 from __future__ import annotations
 
 import os
-import sqlite3
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
-from mcp import Client
 
-from mcpcloud.config import load_settings
-from mcpcloud.server import McpCloud, build
+from data_helpers import SESSION, throwaway_database
 
 MACHINE_PG = os.environ.get("MCPCLOUD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 MACHINE_REDIS = os.environ.get("MCPCLOUD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-SESSION = uuid.uuid4().hex[:8]
 
 
 def _reachable(url: str) -> bool:
@@ -63,28 +57,6 @@ def pgvector_server(request: pytest.FixtureRequest, pg_server: str) -> str:
     with psycopg.connect(pg_server) as conn:
         has_vector = conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'").fetchone()
     return pg_server if has_vector else str(request.getfixturevalue("embedded_pg"))
-
-
-def with_database(url: str, database: str) -> str:
-    """A postgresql:// URL for another database on the server of `url` (TCP or Unix socket)."""
-    info = psycopg.conninfo.conninfo_to_dict(url)
-    host = info.get("host") or "127.0.0.1"
-    user = info.get("user") or "postgres"
-    if host.startswith("/"):
-        return f"postgresql://{user}@/{database}?host={host}"
-    return f"postgresql://{user}@{host}:{info.get('port') or 5432}/{database}"
-
-
-@asynccontextmanager
-async def throwaway_database(server_url: str, label: str) -> AsyncIterator[str]:
-    name = f"mcpcloud_test_{label}_{SESSION}_{uuid.uuid4().hex[:6]}"
-    async with await psycopg.AsyncConnection.connect(server_url, autocommit=True) as admin:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(server_url, name)
-    finally:
-        async with await psycopg.AsyncConnection.connect(server_url, autocommit=True) as admin:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="session")
@@ -126,22 +98,6 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     client.close()
 
 
-def make_server(packs: str, pack: dict[str, Any], **settings: Any) -> McpCloud:
-    return build(load_settings(packs=packs, pack=pack, **settings))
-
-
-@asynccontextmanager
-async def connected(server: McpCloud) -> AsyncIterator[Client]:
-    """The SDK's own client, in-process, through the whole pipeline and the server lifespan."""
-    async with Client(server.mcp) as client:
-        yield client
-
-
-def make_sqlite(path: Path, script: str) -> Path:
-    with sqlite3.connect(path) as conn:
-        conn.executescript(script)
-    conn.close()
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from mcp.server.context import ServerRequestContext
 from mcp_types import CallToolResult, TextContent
 from starlette.requests import Request
 
-from conftest import connected, make_server, make_sqlite
+from data_helpers import connected, make_server, make_sqlite
 from mcpcloud.pipeline.cache import CacheStage, cache_key, caller_identity
 from mcpcloud.state.cache import CacheBackend, MemoryCache, RedisCache
 

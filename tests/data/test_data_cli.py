@@ -13,7 +13,7 @@ from typing import Any
 import redis
 from mcp import Client, StdioServerParameters
 
-from conftest import make_sqlite
+from data_helpers import make_sqlite
 
 MCPCLOUD = str(Path(sys.executable).with_name("mcpcloud"))
 

@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from conftest import connected, make_server
+from data_helpers import connected, make_server
 from mcpcloud.packs.sql.postgres import PostgresEngine
 
 SCHEMA = """

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from conftest import connected, make_server, make_sqlite
+from data_helpers import connected, make_server, make_sqlite
 
 SCRIPT = """
 CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price NUMERIC, payload BLOB);

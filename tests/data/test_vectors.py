@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from conftest import connected, make_server
+from data_helpers import connected, make_server
 from corpus import QUERIES, TOPICS, documents
 
 BACKENDS = ["embedded", "pgvector"]

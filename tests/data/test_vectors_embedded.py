@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import connected, make_server
+from data_helpers import connected, make_server
 
 
 async def test_embedded_store_survives_a_restart(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from conftest import connected, make_server
+from data_helpers import connected, make_server
 from corpus import QUERIES, documents
 from openai_wire import API_KEY
 

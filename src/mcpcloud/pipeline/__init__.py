@@ -14,11 +14,12 @@ from mcp.server.context import ServerMiddleware
 from mcpcloud.config import Settings
 from mcpcloud.packs import ToolRegistry
 from mcpcloud.pipeline.cache import build_cache_stage
+from mcpcloud.pipeline.errors import name_caller_mistakes
 
 
 def build_pipeline(settings: Settings, registry: ToolRegistry) -> list[ServerMiddleware[Any]]:
-    stages: list[ServerMiddleware[Any]] = []
-    cache = build_cache_stage(settings.cache, registry)
+    stages: list[ServerMiddleware[Any]] = [name_caller_mistakes]
+    cache = build_cache_stage(settings.cache, registry)  # innermost: only the tool call itself is skipped on a hit
     if cache is not None:
         stages.append(cache)
     return stages
