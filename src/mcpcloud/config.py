@@ -97,7 +97,7 @@ class LogSettings(Section):
 
 
 class CacheSettings(Section):
-    """The result cache (pipeline stage `cache`): tools opt in with a TTL; see docs/CACHING.md."""
+    """The result cache (pipeline stage `cache`): tools opt in with a TTL; see docs/DATA.md."""
 
     enabled: bool = Field(True, description="Serve opted-in tools' results from the cache.")
     backend: Literal["memory", "redis"] = Field(

@@ -17,7 +17,6 @@ from typing import Any
 
 import psycopg
 import pytest
-
 from data_helpers import SESSION, throwaway_database
 
 MACHINE_PG = os.environ.get("MCPCLOUD_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -56,3 +56,9 @@ def make_sqlite(path: Path, script: str) -> Path:
         conn.executescript(script)
     conn.close()
     return path
+
+
+def error_text(result: Any) -> str:
+    """The text of a tool error result (fails the test if the call succeeded)."""
+    assert result.is_error, f"expected an error, got {result.structured_content}"
+    return str(result.content[0].text)

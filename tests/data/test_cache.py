@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from data_helpers import connected, make_server, make_sqlite
 from mcp.server.context import ServerRequestContext
 from mcp_types import CallToolResult, TextContent
 from starlette.requests import Request
 
-from data_helpers import connected, make_server, make_sqlite
 from mcpcloud.pipeline.cache import CacheStage, cache_key, caller_identity
 from mcpcloud.state.cache import CacheBackend, MemoryCache, RedisCache
 

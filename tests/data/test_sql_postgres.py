@@ -12,8 +12,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from data_helpers import connected, error_text, make_server
 
-from data_helpers import connected, make_server
 from mcpcloud.packs.sql.postgres import PostgresEngine
 
 SCHEMA = """
@@ -58,10 +58,6 @@ async def call(server: Any, tool: str, args: dict[str, Any]) -> Any:
     async with connected(server) as client:
         return await client.call_tool(tool, args)
 
-
-def error_text(result: Any) -> str:
-    assert result.is_error, f"expected an error, got {result.structured_content}"
-    return result.content[0].text
 
 
 BYPASSES = [
@@ -255,6 +251,10 @@ async def test_execute_writes_where_enabled(db: str) -> None:
         assert "database 'main' is read-only" in error_text(read_only)
         two = await client.call_tool("execute", {"sql": "DELETE FROM child; DROP TABLE t"})
         assert "exactly one statement" in error_text(two)
+        shell = await client.call_tool("execute", {"sql": "COPY t FROM PROGRAM 'id'"})
+        assert "refused: COPY reads or writes server files or runs programs" in error_text(shell)
+        files = await client.call_tool("execute", {"sql": "INSERT INTO child (note) SELECT pg_read_file('/etc/hostname')"})
+        assert "function pg_read_file() is not allowed" in error_text(files)
         slow = await client.call_tool("execute", {"sql": "UPDATE child SET note = note WHERE pg_sleep(5) IS NOT NULL"})
         assert "statement timeout of 1s" in error_text(slow)
         bad = await client.call_tool("execute", {"sql": "INSERT INTO child (t_id) VALUES (999)"})

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from data_helpers import connected, make_server, make_sqlite
+from data_helpers import connected, error_text, make_server, make_sqlite
 
 SCRIPT = """
 CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price NUMERIC, payload BLOB);
@@ -31,10 +30,6 @@ def server_for(db: Path, **overrides: Any) -> Any:
 def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
-
-def error_text(result: Any) -> str:
-    assert result.is_error, f"expected an error, got {result.structured_content}"
-    return result.content[0].text
 
 
 SQLITE_BYPASSES = [
@@ -67,9 +62,9 @@ async def test_read_connection_cannot_write_even_without_the_guard(db: Path) -> 
     engine = SqliteEngine(str(db), 1)
     before = digest(db)
     with pytest.raises(DatabaseError, match="readonly|read-only"):
-        await engine._run(lambda conn: conn.execute("DELETE FROM t"))  # noqa: SLF001
+        await engine._run(lambda conn: conn.execute("DELETE FROM t"))
     with pytest.raises(DatabaseError, match="one statement at a time"):
-        await engine._run(lambda conn: conn.execute("SELECT 1; DELETE FROM t"))  # noqa: SLF001
+        await engine._run(lambda conn: conn.execute("SELECT 1; DELETE FROM t"))
     assert digest(db) == before
 
 
@@ -114,6 +109,10 @@ async def test_tools_on_sqlite(db: Path) -> None:
 
 async def test_missing_sqlite_file_is_reported(tmp_path: Path) -> None:
     server = server_for(tmp_path / "absent.db")
-    report = await server.health.report()
-    assert not report.ready
-    assert "absent.db" in report.checks["sql"].detail
+    async with connected(server) as client:  # the server starts; readiness and the tools say what is wrong
+        report = await server.health.report()
+        assert not report.ready and "cannot open SQLite file" in report.checks["sql"].detail
+        assert "absent.db" in report.checks["sql"].detail
+        result = await client.call_tool("list_tables", {})
+        assert "cannot open SQLite file" in error_text(result)
+    assert not (tmp_path / "absent.db").exists()

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp import Client
-
-from data_helpers import connected, make_server
 from corpus import QUERIES, TOPICS, documents
+from data_helpers import connected, error_text, make_server
+from mcp import Client
 
 BACKENDS = ["embedded", "pgvector"]
 
@@ -25,10 +24,6 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, Any]:
         return {"backend": "pgvector", "url": url, "pool_max_size": 4}
     return {"backend": "embedded", "path": str(tmp_path / "vectors.db")}
 
-
-def error_text(result: Any) -> str:
-    assert result.is_error, f"expected an error, got {result.structured_content}"
-    return result.content[0].text
 
 
 async def upsert_corpus(client: Client, collection: str) -> None:

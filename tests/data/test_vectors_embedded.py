@@ -27,7 +27,7 @@ async def test_unwritable_path_is_reported(tmp_path: Path) -> None:
     try:
         async with connected(server) as client:
             await client.list_tools()
-    except Exception as exc:  # the lifespan fails: the server does not start on a store it cannot open
+    except Exception as exc:  # noqa: BLE001  # the lifespan fails: no server on a store it cannot open
         assert "cannot open vector store file" in "".join(str(e) for e in _chain(exc))
     else:
         raise AssertionError("the server started on an unusable store path")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from data_helpers import connected, make_server
 from corpus import QUERIES, documents
+from data_helpers import connected, error_text, make_server
 from openai_wire import API_KEY
 
 
@@ -15,10 +15,6 @@ def settings(base_url: str, tmp_path: Path, **embeddings: Any) -> dict[str, Any]
         "provider": "openai", "model": "e5-small", "base_url": base_url, "api_key": API_KEY,
         "query_prefix": "query: ", "document_prefix": "passage: ", "batch_size": 16, **embeddings}}}
 
-
-def error_text(result: Any) -> str:
-    assert result.is_error, f"expected an error, got {result.structured_content}"
-    return result.content[0].text
 
 
 async def test_openai_embeddings_search_and_batching(openai_wire: tuple[str, list[dict[str, Any]]], tmp_path: Path) -> None:

@@ -18,10 +18,11 @@ from pydantic import Field
 
 from mcpcloud.packs import PackContext
 from mcpcloud.packs.sql.engine import DatabaseError, Engine, TableDescription, TableSummary, WriteOutcome
-from mcpcloud.packs.sql.guard import RefusedStatement, check_read_only, parse_single
+from mcpcloud.packs.sql.guard import RefusedStatement, check_read_only, check_write
 from mcpcloud.packs.sql.paging import PageError, QueryPage, build_page, decode_cursor, query_digest
 from mcpcloud.packs.sql.settings import DatabaseSettings, SqlSettings
 from mcpcloud.packs.sql.values import json_safe
+from mcpcloud.packs.tool_errors import reported
 
 name = "sql"
 description = "Query SQLite and PostgreSQL databases: read-only by default, writes only where enabled."
@@ -109,7 +110,7 @@ def register(ctx: PackContext) -> None:
     async def list_tables(database: DatabaseName = None) -> list[TableSummary]:
         """List the tables and views of a database with their row estimates."""
         _, _, engine = dbs.pick(database)
-        return await _guarded(engine.list_tables())
+        return await reported(engine.list_tables(), DatabaseError)
 
     @ctx.tool(title="Describe table", annotations=READ_ONLY, cache_ttl=schema_ttl, cache_public=True)
     async def describe_table(
@@ -118,7 +119,7 @@ def register(ctx: PackContext) -> None:
     ) -> TableDescription:
         """Columns (type, nullable, default, primary key), constraints and indexes of a table or view."""
         _, _, engine = dbs.pick(database)
-        return await _guarded(engine.describe(table))
+        return await reported(engine.describe(table), DatabaseError)
 
     @ctx.tool(title="Run a read-only query", annotations=READ_ONLY)
     async def query(
@@ -137,7 +138,7 @@ def register(ctx: PackContext) -> None:
         digest = query_digest(db_name, statement.sql, params)
         try:
             offset = decode_cursor(cursor, digest) if cursor else 0
-            fetched = await _guarded(engine.read(statement.sql, params, db.max_rows + 1, offset))
+            fetched = await reported(engine.read(statement.sql, params, db.max_rows + 1, offset), DatabaseError)
             return build_page(fetched, offset=offset, max_rows=db.max_rows, max_bytes=db.max_result_bytes, digest=digest)
         except PageError as exc:
             raise ToolError(str(exc)) from None
@@ -147,7 +148,7 @@ def register(ctx: PackContext) -> None:
         """The database's plan for a read-only query, without running it (PostgreSQL: JSON; SQLite: plan lines)."""
         _, _, engine = dbs.pick(database)
         statement = _refuse_unless(lambda: check_read_only(sql, engine.dialect))
-        return json_safe(await _guarded(engine.explain(statement.sql, params)))
+        return json_safe(await reported(engine.explain(statement.sql, params), DatabaseError))
 
     if any(db.allow_writes for db in settings.databases.values()):
 
@@ -155,11 +156,12 @@ def register(ctx: PackContext) -> None:
         async def execute(sql: str, params: SqlParams = None, database: DatabaseName = None) -> WriteOutcome:
             """Run one statement that changes data or schema (INSERT, UPDATE, DELETE, DDL) and commit it.
 
-            Only databases configured with allow_writes accept it. One statement per call.
+            Only databases configured with allow_writes accept it. One statement per call; COPY and
+            functions that reach server files, programs or other servers are refused.
             """
             _, db, engine = dbs.pick(database, writable=True)
-            statement, _ = _refuse_unless(lambda: parse_single(sql, engine.dialect))
-            outcome = await _guarded(engine.write(statement.sql, params, db.max_rows))
+            statement = _refuse_unless(lambda: check_write(sql, engine.dialect))
+            outcome = await reported(engine.write(statement.sql, params, db.max_rows), DatabaseError)
             outcome.rows = [[json_safe(v) for v in row] for row in outcome.rows]
             return outcome
 
@@ -170,9 +172,3 @@ def _refuse_unless(check: Any) -> Any:
     except RefusedStatement as exc:
         raise ToolError(f"refused: {exc}") from None
 
-
-async def _guarded(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except DatabaseError as exc:
-        raise ToolError(str(exc)) from None

@@ -67,6 +67,18 @@ def parse_single(sql: str, dialect: str) -> tuple[Statement, exp.Expression]:
     return Statement(sql=_without_trailer(sql, dialect), kind=_kind(tree[0])), tree[0]
 
 
+def check_write(sql: str, dialect: str) -> Statement:
+    """Accept one statement for `execute`, but nothing that reaches server files, programs or other servers."""
+    statement, node = parse_single(sql, dialect)
+    for inner in node.walk():
+        if isinstance(inner, exp.Copy):
+            raise RefusedStatement("COPY reads or writes server files or runs programs; load data with INSERT")
+        if isinstance(inner, (exp.Attach, exp.Detach)):
+            raise RefusedStatement("ATTACH/DETACH opens other database files; configure each database instead")
+        _check_function(inner)
+    return statement
+
+
 def check_read_only(sql: str, dialect: str) -> Statement:
     """Accept exactly one statement that only reads; raise `RefusedStatement` naming why not."""
     statement, node = parse_single(sql, dialect)
@@ -82,13 +94,15 @@ def check_read_only(sql: str, dialect: str) -> Statement:
             raise RefusedStatement("SELECT ... INTO creates a table; query only reads")
         if isinstance(inner, exp.Lock):
             raise RefusedStatement("row locks (FOR UPDATE / FOR SHARE) are not allowed in a read-only query")
-        if isinstance(inner, exp.Func):
-            name = _function_name(inner)
-            if name in DENIED_FUNCTIONS:
-                raise RefusedStatement(
-                    f"function {name}() is not allowed: it can change server state or reach outside the database"
-                )
+        _check_function(inner)
     return statement
+
+
+def _check_function(node: exp.Expression) -> None:
+    if isinstance(node, exp.Func):
+        name = _function_name(node)
+        if name in DENIED_FUNCTIONS:
+            raise RefusedStatement(f"function {name}() is not allowed: it can change server state or reach outside the database")
 
 
 def _kind(node: exp.Expression) -> str:

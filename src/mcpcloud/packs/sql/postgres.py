@@ -14,7 +14,7 @@ from typing import Any
 
 import psycopg
 from psycopg import errors, sql
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
 from mcpcloud.packs.sql.engine import (
     ColumnInfo,
@@ -28,6 +28,7 @@ from mcpcloud.packs.sql.engine import (
     WriteOutcome,
     page_sql,
 )
+from mcpcloud.state.pgpool import PoolNotOpen, ReopenablePool
 
 LIST_TABLES = """
 SELECT n.nspname, c.relname,
@@ -78,27 +79,16 @@ class PostgresEngine:
         name: str = "mcpcloud-sql",
     ) -> None:
         self.timeout_seconds = timeout_seconds
-        self.pool_timeout_seconds = pool_timeout_seconds
-        kwargs: dict[str, Any] = {"connect_timeout": max(1, int(connect_timeout_seconds)), "application_name": name}
-        if password is not None:
-            kwargs["password"] = password
-        self._pool_args: dict[str, Any] = {
-            "conninfo": url, "kwargs": kwargs, "min_size": min_size, "max_size": max_size,
-            "timeout": pool_timeout_seconds, "check": AsyncConnectionPool.check_connection, "reset": _reset_session,
-            "open": False, "name": name,
-        }  # fmt: skip
-        self.pool: AsyncConnectionPool | None = None
+        self.pool = ReopenablePool(
+            url, password, name=name, min_size=min_size, max_size=max_size, timeout_seconds=pool_timeout_seconds,
+            connect_timeout_seconds=connect_timeout_seconds, reset=_reset_session,
+        )  # fmt: skip
 
     async def open(self) -> None:
-        # A new pool per start: a closed pool cannot reopen, and the lifespan may run more than once.
-        self.pool = AsyncConnectionPool(**self._pool_args)
-        # wait=False: the server starts even while the database is down; readiness reports it.
-        await self.pool.open(wait=False)
+        await self.pool.open()
 
     async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+        await self.pool.close()
 
     async def ping(self) -> None:
         async with self._connection() as conn:
@@ -163,13 +153,13 @@ class PostgresEngine:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        if self.pool is None:
-            raise DatabaseError("the database pool is not open (server starting or stopping)")
         try:
             async with self.pool.connection() as conn:
                 yield conn
+        except PoolNotOpen as exc:
+            raise DatabaseError(str(exc)) from None
         except PoolTimeout:
-            raise DatabaseError(f"no database connection free within {self.pool_timeout_seconds:g}s") from None
+            raise DatabaseError(f"no database connection free within {self.pool.timeout_seconds:g}s") from None
         except errors.QueryCanceled:
             raise DatabaseError(
                 f"statement cancelled: it ran longer than the statement timeout of {self.timeout_seconds:g}s"

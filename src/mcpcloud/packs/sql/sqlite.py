@@ -38,8 +38,7 @@ class SqliteEngine:
         self.timeout_seconds = timeout_seconds
 
     async def open(self) -> None:
-        if not self.path.exists():
-            raise DatabaseError(f"SQLite file {str(self.path)!r} does not exist")
+        return None  # a missing or unreadable file is reported by readiness (ping), like a database that is down
 
     async def close(self) -> None:
         return None

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated
 
-import numpy as np
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from mcpcloud.packs import PackContext
+from mcpcloud.packs.tool_errors import reported
 from mcpcloud.packs.vectors.embeddings import Embedder, EmbeddingError, make_embedder
 from mcpcloud.packs.vectors.settings import VectorSettings
 from mcpcloud.packs.vectors.store import (
@@ -109,14 +109,16 @@ class Collections:
                 raise ToolError(f"document {doc.id!r} has empty text")
             if len(doc.text) > self.settings.max_text_chars:
                 raise ToolError(f"document {doc.id!r} has {len(doc.text)} characters; at most {self.settings.max_text_chars}")
-        vectors = await _embedding(self.embedder.embed_documents([doc.text for doc in documents]))
-        info = await _stored(self.store.get_collection(collection))
+        texts = [doc.text for doc in documents]
+        vectors = await reported(self.embedder.embed_documents(texts), EmbeddingError, prefix="embedding failed: ")
+        info = await reported(self.store.get_collection(collection), StoreError)
         created = info is None
         if info is None:
-            await _stored(self.store.create_collection(collection, self.embedder.model_id, vectors.shape[1]))
+            create = self.store.create_collection(collection, self.embedder.model_id, vectors.shape[1])
+            await reported(create, StoreError)
         else:
             self._check_compatible(info, vectors.shape[1])
-        await _stored(self.store.upsert(collection, documents, vectors))
+        await reported(self.store.upsert(collection, documents, vectors), StoreError)
         return UpsertResult(
             collection=collection, upserted=len(documents), created=created, model=self.embedder.model_id, dimension=vectors.shape[1]
         )
@@ -128,21 +130,21 @@ class Collections:
         if k > self.settings.max_k:
             raise ToolError(f"k = {k} is above the limit of {self.settings.max_k}")
         _check_filter(where)
-        vector = await _embedding(self.embedder.embed_query(query))
+        vector = await reported(self.embedder.embed_query(query), EmbeddingError, prefix="embedding failed: ")
         self._check_compatible(info, vector.shape[0])
-        return await _stored(self.store.search(collection, vector, k, where))
+        return await reported(self.store.search(collection, vector, k, where), StoreError)
 
     async def delete(self, collection: str, ids: list[str]) -> DeleteResult:
         await self._existing(collection)
         if not ids:
             raise ToolError("ids is empty: give the ids of the documents to delete")
-        return DeleteResult(collection=collection, deleted=await _stored(self.store.delete(collection, ids)))
+        return DeleteResult(collection=collection, deleted=await reported(self.store.delete(collection, ids), StoreError))
 
     async def _existing(self, collection: str) -> CollectionInfo:
         _check_name(collection)
-        info = await _stored(self.store.get_collection(collection))
+        info = await reported(self.store.get_collection(collection), StoreError)
         if info is None:
-            known = ", ".join(c.name for c in await _stored(self.store.list_collections())) or "none yet"
+            known = ", ".join(c.name for c in await reported(self.store.list_collections(), StoreError)) or "none yet"
             raise ToolError(f"no collection named {collection!r} (existing: {known}); upsert documents to create it")
         return info
 
@@ -164,7 +166,7 @@ def register(ctx: PackContext) -> None:
     @ctx.tool(title="List collections", annotations=READ_ONLY)
     async def list_collections() -> list[CollectionInfo]:
         """Every collection with its embedding model, dimension and document count."""
-        return await _stored(collections.store.list_collections())
+        return await reported(collections.store.list_collections(), StoreError)
 
     @ctx.tool(title="Upsert documents", annotations=UPSERT)
     async def upsert_documents(collection: CollectionName, documents: list[Document]) -> UpsertResult:
@@ -202,16 +204,3 @@ def _check_filter(where: MetadataFilter | None) -> None:
         if isinstance(wanted, list) and not wanted:
             raise ToolError(f"filter {key!r}: an empty list matches nothing; give at least one value")
 
-
-async def _embedding(awaitable: Any) -> np.ndarray:
-    try:
-        return await awaitable
-    except EmbeddingError as exc:
-        raise ToolError(f"embedding failed: {exc}") from None
-
-
-async def _stored(awaitable: Any) -> Any:
-    try:
-        return await awaitable
-    except StoreError as exc:
-        raise ToolError(str(exc)) from None

@@ -15,9 +15,10 @@ import numpy as np
 import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool, PoolTimeout
+from psycopg_pool import PoolTimeout
 
 from mcpcloud.packs.vectors.store import CollectionInfo, Document, Hit, MetadataFilter, StoreError
+from mcpcloud.state.pgpool import PoolNotOpen, ReopenablePool
 
 REGISTRY = "mcpcloud_vector_collections"
 HNSW_MAX_DIMENSION = 2000  # pgvector's limit for an HNSW index on `vector`
@@ -41,17 +42,11 @@ class PgVectorStore:
         hnsw_ef_construction: int = 64,
         hnsw_ef_search: int = 100,
     ) -> None:
-        kwargs: dict[str, Any] = {"application_name": "mcpcloud-vectors", "connect_timeout": 5}
-        if password is not None:
-            kwargs["password"] = password
-        self._pool_args: dict[str, Any] = {
-            "conninfo": url, "kwargs": kwargs, "min_size": min_size, "max_size": max_size,
-            "timeout": pool_timeout_seconds, "check": AsyncConnectionPool.check_connection, "open": False,
-            "name": "mcpcloud-vectors",
-        }  # fmt: skip
-        self.pool: AsyncConnectionPool | None = None
+        self.pool = ReopenablePool(
+            url, password, name="mcpcloud-vectors", min_size=min_size, max_size=max_size,
+            timeout_seconds=pool_timeout_seconds,
+        )  # fmt: skip
         self.schema = schema
-        self.pool_timeout_seconds = pool_timeout_seconds
         self.hnsw_m = hnsw_m
         self.hnsw_ef_construction = hnsw_ef_construction
         self.hnsw_ef_search = hnsw_ef_search
@@ -59,14 +54,10 @@ class PgVectorStore:
         self._iterative_scan = False
 
     async def open(self) -> None:
-        # A new pool per start: a closed pool cannot reopen, and the lifespan may run more than once.
-        self.pool = AsyncConnectionPool(**self._pool_args)
-        await self.pool.open(wait=False)
+        await self.pool.open()
 
     async def close(self) -> None:
-        if self.pool is not None:
-            await self.pool.close()
-            self.pool = None
+        await self.pool.close()
 
     async def ping(self) -> None:
         async with self._connection() as conn:
@@ -181,13 +172,13 @@ class PgVectorStore:
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        if self.pool is None:
-            raise StoreError("the vector store pool is not open (server starting or stopping)")
         try:
             async with self.pool.connection() as conn:
                 yield conn
+        except PoolNotOpen as exc:
+            raise StoreError(str(exc)) from None
         except PoolTimeout:
-            raise StoreError(f"no database connection free within {self.pool_timeout_seconds:g}s") from None
+            raise StoreError(f"no database connection free within {self.pool.timeout_seconds:g}s") from None
         except psycopg.Error as exc:
             primary = exc.diag.message_primary if exc.diag and exc.diag.message_primary else str(exc).splitlines()[0]
             raise StoreError(f"PostgreSQL error: {primary}") from None
