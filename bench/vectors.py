@@ -35,7 +35,7 @@ K = 10
 def synthetic(n: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centers = rng.normal(size=(200, DIM)).astype(np.float32)
-    vectors = centers[rng.integers(0, len(centers), n)] + 0.6 * rng.normal(size=(n, DIM)).astype(np.float32)
+    vectors = centers[rng.integers(0, len(centers), n)] + 0.25 * rng.normal(size=(n, DIM)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
 

@@ -180,6 +180,15 @@ async def test_concurrent_misses_compute_once(backend: tuple[CacheBackend, str])
     await backend[0].close()
 
 
+async def test_a_cache_that_is_down_is_served_around() -> None:
+    stage, tool = CacheStage(RedisCache.from_url("redis://127.0.0.1:1/0"), {"public": (60.0, True)}, "p:"), Tool()
+    first = await stage(context("public", {}), tool)
+    second = await stage(context("public", {}), tool)
+    assert tool.calls == 2 and text(first) == "1 for anonymous" and text(second) == "2 for anonymous"
+    assert stage.metrics.count("backend_error", "public") == 4  # two failed reads, two failed writes
+    await stage.backend.close()
+
+
 async def test_other_messages_and_tools_pass_through() -> None:
     stage, tool = CacheStage(MemoryCache(), {"public": (60.0, True)}, "p:"), Tool()
     await stage(context("not_opted_in", {}), tool)

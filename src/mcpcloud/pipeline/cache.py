@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,11 +23,13 @@ from mcpcloud.config import CacheSettings
 from mcpcloud.packs import ToolRegistry
 from mcpcloud.state.cache import CacheBackend, MemoryCache, RedisCache
 
+logger = logging.getLogger(__name__)
+
 ANONYMOUS = "anonymous"
 PUBLIC = "*public*"
 
 CacheListener = Callable[[str, str], None]
-"""Called with (event, tool) where event is `hit`, `miss`, `store` or `coalesced`."""
+"""Called with (event, tool); event is `hit`, `miss`, `store`, `coalesced` or `backend_error`."""
 
 
 def caller_identity(ctx: ServerRequestContext[Any, Any]) -> str:
@@ -93,7 +96,7 @@ class CacheStage:
         ttl, public = entry
         key = cache_key(self.namespace, tool, ctx.params.get("arguments") or {}, PUBLIC if public else caller_identity(ctx))
 
-        cached = await self.backend.get(key)
+        cached = await self._get(key, tool)
         if cached is not None:
             self.metrics.record("hit", tool)
             return json.loads(cached)
@@ -113,12 +116,32 @@ class CacheStage:
             payload = _successful_payload(result)
             if payload is not None:
                 flight.payload = payload
-                await self.backend.set(key, payload, ttl)
-                self.metrics.record("store", tool)
+                await self._set(key, payload, ttl, tool)
             return result
         finally:
             del self._flights[key]
             flight.done.set()
+
+
+    # A cache that is down must not take the tools down with it: it is served around, and counted.
+    async def _get(self, key: str, tool: str) -> bytes | None:
+        try:
+            return await self.backend.get(key)
+        except Exception as exc:  # noqa: BLE001 - any backend failure is a miss
+            self._backend_failed(tool, exc)
+            return None
+
+    async def _set(self, key: str, payload: bytes, ttl: float, tool: str) -> None:
+        try:
+            await self.backend.set(key, payload, ttl)
+        except Exception as exc:  # noqa: BLE001 - the result is still returned, just not kept
+            self._backend_failed(tool, exc)
+            return
+        self.metrics.record("store", tool)
+
+    def _backend_failed(self, tool: str, exc: Exception) -> None:
+        self.metrics.record("backend_error", tool)
+        logger.warning("result cache unavailable, serving %s uncached: %s", tool, type(exc).__name__)
 
 
 def _successful_payload(result: HandlerResult) -> bytes | None:
