@@ -40,3 +40,22 @@ def _chain(exc: BaseException) -> list[BaseException]:
     if exc.__cause__:
         found += _chain(exc.__cause__)
     return found
+
+
+def test_filter_uses_json_equality() -> None:
+    """As jsonb containment in pgvector: 1 equals 1.0, true is not 1, a missing key never matches."""
+    import numpy as np
+
+    from mcpcloud.packs.vectors.embedded import Snapshot
+    from mcpcloud.packs.vectors.store import CollectionInfo
+
+    snap = Snapshot(
+        info=CollectionInfo(name="a", model="m", dimension=2, count=4),
+        ids=list("abcd"), texts=list("abcd"),
+        metadata=[{"x": True}, {"x": 1}, {"x": 1.0, "y": "s"}, {}],
+        matrix=np.zeros((4, 2), dtype=np.float32),
+    )  # fmt: skip
+    assert snap.rows_matching({"x": 1}).tolist() == [False, True, True, False]
+    assert snap.rows_matching({"x": True}).tolist() == [True, False, False, False]
+    assert snap.rows_matching({"x": [1, True], "y": "s"}).tolist() == [False, False, True, False]
+    assert snap.rows_matching({"z": 1}).tolist() == [False] * 4

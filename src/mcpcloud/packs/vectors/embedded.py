@@ -17,7 +17,7 @@ from typing import Any
 import anyio
 import numpy as np
 
-from mcpcloud.packs.vectors.store import CollectionInfo, Document, Hit, MetadataFilter, StoreError, matches
+from mcpcloud.packs.vectors.store import CollectionInfo, Document, Hit, MetadataFilter, StoreError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS collections (
@@ -39,6 +39,21 @@ class Snapshot:
     texts: list[str] = field(default_factory=list)
     metadata: list[dict[str, Any]] = field(default_factory=list)
     matrix: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.float32))
+    by_value: dict[str, dict[tuple[str, Any], np.ndarray]] = field(default_factory=dict, compare=False, repr=False)
+    """Metadata key -> value -> row numbers, built on the first filtered search (a snapshot never changes)."""
+
+    def rows_matching(self, where: MetadataFilter) -> np.ndarray:
+        """Boolean mask: every key matches; a list means any of its values (JSON equality: true is not 1)."""
+        mask = np.ones(len(self.ids), dtype=bool)
+        for key, wanted in where.items():
+            index = self.by_value.get(key)
+            if index is None:
+                index = self.by_value[key] = _value_index(self.metadata, key)
+            allowed = np.zeros(len(self.ids), dtype=bool)
+            for option in wanted if isinstance(wanted, list) else [wanted]:
+                allowed[index.get(_tag(option), _NO_ROWS)] = True
+            mask &= allowed
+        return mask
 
 
 class EmbeddedStore:
@@ -154,6 +169,25 @@ class EmbeddedStore:
         return self._db_call(load)
 
 
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+
+
+def _tag(value: Any) -> tuple[str, Any]:
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, (int, float)):
+        return ("number", float(value))
+    return (type(value).__name__, value)
+
+
+def _value_index(metadata: list[dict[str, Any]], key: str) -> dict[tuple[str, Any], np.ndarray]:
+    rows: dict[tuple[str, Any], list[int]] = {}
+    for i, item in enumerate(metadata):
+        if key in item:
+            rows.setdefault(_tag(item[key]), []).append(i)
+    return {tag: np.array(found, dtype=np.int64) for tag, found in rows.items()}
+
+
 def _with_upserts(snap: Snapshot, documents: list[Document], vectors: np.ndarray) -> Snapshot:
     position = {doc_id: i for i, doc_id in enumerate(snap.ids)}
     ids, texts, metadata = list(snap.ids), list(snap.texts), list(snap.metadata)
@@ -193,8 +227,7 @@ def _search(snap: Snapshot, vector: np.ndarray, k: int, where: MetadataFilter | 
         return []
     scores = snap.matrix @ vector
     if where:
-        allowed = np.fromiter((matches(m, where) for m in snap.metadata), dtype=bool, count=len(snap.ids))
-        scores = np.where(allowed, scores, -np.inf)
+        scores = np.where(snap.rows_matching(where), scores, -np.inf)
     k = min(k, len(scores))
     top = np.argpartition(-scores, k - 1)[:k]
     top = top[np.argsort(-scores[top], kind="stable")]

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Protocol
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -65,21 +65,3 @@ class VectorStore(Protocol):
         """Delete these ids; return how many existed."""
         ...
 
-
-def matches(metadata: dict[str, Any], where: MetadataFilter) -> bool:
-    """The filter semantics every backend implements: all keys must match; a list means any of."""
-    for key, wanted in where.items():
-        if key not in metadata:
-            return False
-        value = metadata[key]
-        options = wanted if isinstance(wanted, list) else [wanted]
-        if not any(_same(value, option) for option in options):
-            return False
-    return True
-
-
-def _same(value: Any, option: Any) -> bool:
-    # JSON equality: true is not 1, 1 equals 1.0 (as in PostgreSQL jsonb containment).
-    if isinstance(value, bool) or isinstance(option, bool):
-        return isinstance(value, bool) and isinstance(option, bool) and value == option
-    return bool(value == option)
