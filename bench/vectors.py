@@ -33,8 +33,9 @@ K = 10
 
 
 def synthetic(n: int, seed: int) -> np.ndarray:
+    """Documents and queries alike: points around the same 200 topic centres."""
+    centers = np.random.default_rng(0).normal(size=(200, DIM)).astype(np.float32)
     rng = np.random.default_rng(seed)
-    centers = rng.normal(size=(200, DIM)).astype(np.float32)
     vectors = centers[rng.integers(0, len(centers), n)] + 0.25 * rng.normal(size=(n, DIM)).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
 
