@@ -21,6 +21,13 @@ run: install  ## HTTP server on http://127.0.0.1:8000/mcp with embedded defaults
 run-stdio: install
 	$(BIN)/mcpcloud serve --transport stdio
 
+.PHONY: demo-data run-data
+demo-data: install  ## the SQLite shop and the FAQ vector collection examples/data.toml serves
+	$(BIN)/python examples/data/make_demo.py
+
+run-data: demo-data  ## HTTP server with the sql and vectors packs on the demo data: no database server needed
+	$(BIN)/mcpcloud serve --transport http --config examples/data.toml
+
 test: install  ## the whole suite, conformance included
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

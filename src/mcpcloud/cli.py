@@ -179,3 +179,25 @@ def client_config(client: str, url: str | None, headers: tuple[str, ...], use_st
         click.echo(claude_code_command(target))
         return
     click.echo(json.dumps(config_document(client, target), indent=2))  # type: ignore[arg-type]
+
+
+@main.group()
+def cache() -> None:
+    """Result-cache maintenance."""
+
+
+@cache.command("clear")
+@click.option("--tool", help="Clear only this tool's cached results.")
+@_settings_options
+@_config_errors_exit_2
+def cache_clear(tool: str | None, **common: Any) -> None:
+    """Delete cached tool results from the shared (Redis) cache."""
+    from mcpcloud.pipeline.cache import CacheClearError, clear_cache
+
+    settings = _load(**common)
+    try:
+        deleted = anyio.run(clear_cache, settings.cache, tool)
+    except CacheClearError as exc:
+        click.echo(f"mcpcloud: {exc}", err=True)
+        sys.exit(1)
+    click.echo(f"cleared {deleted} cached result{'s' if deleted != 1 else ''}" + (f" of {tool}" if tool else ""))

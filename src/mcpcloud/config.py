@@ -257,6 +257,26 @@ class ObservabilitySettings(Section):
     tracing: TracingSettings = Field(default_factory=TracingSettings)
 
 
+
+
+class CacheSettings(Section):
+    """The result cache (pipeline stage `cache`): tools opt in with a TTL; see docs/DATA.md."""
+
+    enabled: bool = Field(True, description="Serve opted-in tools' results from the cache.")
+    backend: Literal["memory", "redis"] = Field(
+        "memory", description="`memory`: one LRU per process; `redis`: shared by every replica."
+    )
+    max_entries: int = Field(10_000, gt=0, description="Memory backend: most entries kept.")
+    max_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Memory backend: most bytes of results kept.")
+    redis_url: SecretStr = Field(
+        SecretStr("redis://127.0.0.1:6379/0"), description="Redis backend: URL (may carry a password)."
+    )
+    namespace: str = Field("mcpcloud:cache:", description="Prefix of every cache key (share it between replicas).")
+    ttl_overrides: dict[str, float] = Field(
+        default_factory=dict, description="Tool name -> TTL seconds, replacing the tool's own; 0 disables."
+    )
+
+
 class Settings(BaseSettings):
     """The effective configuration of one mcpcloud process."""
 
@@ -280,6 +300,7 @@ class Settings(BaseSettings):
     audit: AuditSettings = Field(default_factory=AuditSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
     )
@@ -401,6 +422,8 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
         if error["type"] == "extra_forbidden":
             message = "unknown setting"
         got = error.get("input")
+        if isinstance(got, str):
+            got = redact_url(got)  # a rejected URL may still carry a password
         hidden = _looks_secret(key) or isinstance(got, (dict, BaseModel)) or error["type"] == "missing"
         shown = "" if hidden else f" (got {got!r})"
         env = ENV_PREFIX + key.upper().replace(".", "__")

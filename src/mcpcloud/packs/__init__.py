@@ -53,12 +53,16 @@ class Pack(Protocol):
 
 @dataclass(frozen=True)
 class ToolPolicy:
-    """What mcpcloud knows about a tool beyond its MCP definition: who may call it."""
+    """What mcpcloud knows about a tool beyond its MCP definition: who may call it, how long its result keeps."""
 
     name: str
     pack: str
     scopes: tuple[str, ...]
     annotations: ToolAnnotations
+    cache_ttl: float | None = None
+    """Seconds a successful result may be served from the result cache; None: never cached."""
+    cache_public: bool = False
+    """True when the result is the same for every caller, so one cache entry serves them all."""
 
 
 @dataclass
@@ -103,10 +107,13 @@ class PackContext:
         scopes: tuple[str, ...] | list[str] | None = None,
         structured_output: bool | None = None,
         meta: dict[str, Any] | None = None,
+        cache_ttl: float | None = None,
+        cache_public: bool = False,
     ) -> Callable[[_F], _F]:
         """Register a function as a tool; its input and output schemas come from its type hints.
 
         Without `scopes`, a read-only tool needs `<pack>:read` and any other `<pack>:write`.
+        `cache_ttl` opts the tool into the result cache; `cache_public` lets callers share entries.
         """
 
         def decorator(fn: _F) -> _F:
@@ -127,6 +134,8 @@ class PackContext:
                     pack=self.pack,
                     scopes=tuple(scopes) if scopes is not None else default_scopes(self.pack, tool_annotations),
                     annotations=tool_annotations,
+                    cache_ttl=cache_ttl,
+                    cache_public=cache_public,
                 )
             )
             return fn

@@ -14,6 +14,7 @@ from mcp.server.context import ServerMiddleware
 from mcpcloud.config import Settings
 from mcpcloud.observability.tracing import tracing_enabled
 from mcpcloud.packs import ToolRegistry
+from mcpcloud.pipeline.cache import build_cache_stage
 from mcpcloud.pipeline.errors import name_caller_mistakes
 from mcpcloud.pipeline.log_context import LogContext
 from mcpcloud.pipeline.metrics import MetricsStage
@@ -24,7 +25,7 @@ from mcpcloud.pipeline.tracing import SpanAttributes, ToolSpan
 def build_pipeline(
     settings: Settings, registry: ToolRegistry, policies: Policies | None = None
 ) -> list[ServerMiddleware[Any]]:
-    """metrics ─ log context ─ span attributes ─ errors ─ security stages ─ tool span, each only when enabled."""
+    """metrics ─ log context ─ span attributes ─ errors ─ security stages ─ cache ─ tool span, each only when enabled."""
     tracing = tracing_enabled(settings.observability.tracing)
     stages: list[ServerMiddleware[Any]] = []
     # Observability first, so it sees every refusal of the stages after it.
@@ -35,6 +36,10 @@ def build_pipeline(
         stages.append(SpanAttributes())
     stages.append(name_caller_mistakes)
     stages.extend(security_stages(policies or Policies.compile(settings, registry)))
+    # After the security stages, so a cached result is served only to a caller allowed to call the tool.
+    cache = build_cache_stage(settings.cache, registry)
+    if cache is not None:
+        stages.append(cache)
     # Innermost: the tool's own span.
     if tracing:
         stages.append(ToolSpan())

@@ -1,0 +1,165 @@
+"""SQLite through the standard library, each call on its own connection in a worker thread.
+
+Reads open the file read-only (`mode=ro`) with `PRAGMA query_only`, so even a statement the
+guard let through cannot write. A progress handler enforces the statement timeout.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+
+from mcpcloud.packs.sql.engine import (
+    ColumnInfo,
+    ConstraintInfo,
+    DatabaseError,
+    IndexInfo,
+    Params,
+    Rows,
+    TableDescription,
+    TableSummary,
+    WriteOutcome,
+    page_sql,
+)
+
+_T = TypeVar("_T")
+
+
+class SqliteEngine:
+    dialect = "sqlite"
+
+    def __init__(self, path: str, timeout_seconds: float) -> None:
+        self.path = Path(path)
+        self.timeout_seconds = timeout_seconds
+
+    async def open(self) -> None:
+        return None  # a missing or unreadable file is reported by readiness (ping), like a database that is down
+
+    async def close(self) -> None:
+        return None
+
+    async def ping(self) -> None:
+        await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def read(self, sql: str, params: Params, limit: int, offset: int) -> Rows:
+        def run(conn: sqlite3.Connection) -> Rows:
+            cursor = conn.execute(page_sql(sql, limit, offset), _params(params))
+            return Rows(columns=[d[0] for d in cursor.description or ()], rows=[list(r) for r in cursor.fetchall()])
+
+        return await self._run(run)
+
+    async def explain(self, sql: str, params: Params) -> Any:
+        def run(conn: sqlite3.Connection) -> Any:
+            steps = conn.execute(f"EXPLAIN QUERY PLAN {sql}", _params(params)).fetchall()
+            depth: dict[int, int] = {0: -1}
+            lines = []
+            for node_id, parent, _, detail in steps:
+                depth[node_id] = depth.get(parent, -1) + 1
+                lines.append("  " * depth[node_id] + detail)
+            return lines
+
+        return await self._run(run)
+
+    async def write(self, sql: str, params: Params, max_rows: int) -> WriteOutcome:
+        def run(conn: sqlite3.Connection) -> WriteOutcome:
+            with conn:  # commits, or rolls back on error
+                cursor = conn.execute(sql, _params(params))
+                columns = [d[0] for d in cursor.description or ()]
+                rows = [list(r) for r in cursor.fetchmany(max_rows)] if columns else []
+                if columns:
+                    cursor.fetchall()  # RETURNING rows past the cap still have to be stepped for the write to finish
+                return WriteOutcome(rows_affected=cursor.rowcount, columns=columns, rows=rows)
+
+        return await self._run(run, writable=True)
+
+    async def list_tables(self) -> list[TableSummary]:
+        def run(conn: sqlite3.Connection) -> list[TableSummary]:
+            found = conn.execute(
+                "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view') "
+                "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            ).fetchall()
+            return [
+                TableSummary(
+                    schema_name=None,
+                    name=name,
+                    kind=kind,
+                    row_estimate=conn.execute(f"SELECT count(*) FROM {_quote(name)}").fetchone()[0]
+                    if kind == "table"
+                    else None,
+                )
+                for name, kind in found
+            ]
+
+        return await self._run(run)
+
+    async def describe(self, table: str) -> TableDescription:
+        def run(conn: sqlite3.Connection) -> TableDescription:
+            known = conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name = ?", (table,)
+            ).fetchone()
+            if known is None:
+                raise DatabaseError(f"no table or view named {table!r} (list_tables shows what exists)")
+            quoted = _quote(table)
+            columns = [
+                ColumnInfo(name=name, type=kind or "", nullable=not notnull and not pk, default=default, primary_key=pk > 0)
+                for _, name, kind, notnull, default, pk, *_ in conn.execute(f"PRAGMA table_xinfo({quoted})")
+            ]
+            constraints = []
+            keys = [c.name for c in columns if c.primary_key]
+            if keys:
+                constraints.append(ConstraintInfo(name=None, kind="primary key", definition=f"PRIMARY KEY ({', '.join(keys)})"))
+            for _, _, target, source, dest, *_ in conn.execute(f"PRAGMA foreign_key_list({quoted})"):
+                constraints.append(
+                    ConstraintInfo(name=None, kind="foreign key", definition=f"FOREIGN KEY ({source}) REFERENCES {target}({dest})")
+                )
+            indexes = []
+            for _, name, unique, *_ in conn.execute(f"PRAGMA index_list({quoted})"):
+                sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()
+                cols = [row[2] for row in conn.execute(f"PRAGMA index_info({_quote(name)})")]
+                definition = sql[0] if sql and sql[0] else f"automatic index on ({', '.join(cols)})"
+                indexes.append(IndexInfo(name=name, unique=bool(unique), definition=definition))
+            return TableDescription(table=table, columns=columns, constraints=constraints, indexes=indexes)
+
+        return await self._run(run)
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], _T], *, writable: bool = False) -> _T:
+        return await anyio.to_thread.run_sync(self._call, fn, writable)
+
+    def _call(self, fn: Callable[[sqlite3.Connection], _T], writable: bool) -> _T:
+        mode = "rw" if writable else "ro"
+        try:
+            conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode={mode}", uri=True, timeout=self.timeout_seconds)
+        except sqlite3.Error as exc:
+            raise DatabaseError(f"cannot open SQLite file {str(self.path)!r}: {exc}") from None
+        try:
+            if not writable:
+                conn.execute("PRAGMA query_only = ON")
+            deadline = time.monotonic() + self.timeout_seconds
+            conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+            try:
+                return fn(conn)
+            except sqlite3.OperationalError as exc:
+                if str(exc) == "interrupted":
+                    raise DatabaseError(
+                        f"statement cancelled: it ran longer than the statement timeout of {self.timeout_seconds:g}s"
+                    ) from None
+                if "readonly" in str(exc) or "read-only" in str(exc):
+                    raise DatabaseError(f"refused by the database: it is opened read-only here ({exc})") from None
+                raise DatabaseError(f"SQLite error: {exc}") from None
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"SQLite error: {exc}") from None
+        finally:
+            conn.close()
+
+
+def _params(params: Params) -> Any:
+    return params if params is not None else ()
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
