@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run run-stdio test lint bench clean deploy-tools image-test manifests-check deploy-lint
+.PHONY: install run run-stdio test conformance lint bench clean deploy-tools image-test manifests-check deploy-lint
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ run-stdio: install
 
 test: install  ## the whole suite, conformance included
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+conformance: install  ## only the official MCP conformance suite and the conformance pack (docs/CONFORMANCE.md)
+	$(BIN)/python -m pytest tests/test_conformance.py tests/test_conformance_pack.py tests/test_conformance_judge.py $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python bench/loadgen.py --help

@@ -85,6 +85,26 @@ class DrainGate:
             self.drain.in_flight -= 1
 
 
+class StripHeaderWhitespace:
+    """Trim optional whitespace around `Mcp-*` header values, which RFC 9110 says is not part of them.
+
+    httptools keeps trailing spaces, and the SDK compares `Mcp-Method`/`Mcp-Name` to the body
+    byte for byte, so `Mcp-Name: echo ` would be refused as a mismatch.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = scope.get("headers")
+        if headers and any(name.startswith(b"mcp-") and value != value.strip(b" \t") for name, value in headers):
+            scope = dict(scope)
+            scope["headers"] = [
+                (name, value.strip(b" \t") if name.startswith(b"mcp-") else value) for name, value in headers
+            ]
+        await self.app(scope, receive, send)
+
+
 def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
     settings = server.settings
     health = server.health
@@ -95,7 +115,7 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         max_request_body_size=settings.http.max_body_bytes,
     )
-    mcp_endpoint = OriginGuard(session_manager.asgi_app, OriginPolicy.from_settings(settings))
+    mcp_endpoint = OriginGuard(StripHeaderWhitespace(session_manager.asgi_app), OriginPolicy.from_settings(settings))
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "alive", "version": health.version})

@@ -40,11 +40,11 @@ class McpCloud:
 
 def build(settings: Settings) -> McpCloud:
     packs = [load_pack(name) for name in settings.packs]
-    unknown_sections = sorted(set(settings.pack) - set(settings.packs))
+    unknown_sections = sorted(set(settings.pack) - {pack.name for pack in packs})
     if unknown_sections:
         raise ConfigError(
             f"pack.{unknown_sections[0]}: settings given for a pack that is not enabled "
-            f"(enabled: {', '.join(settings.packs) or 'none'})"
+            f"(enabled: {', '.join(pack.name for pack in packs) or 'none'})"
         )
     validated = {pack.name: pack_settings(pack, settings.pack.get(pack.name)) for pack in packs}
 

@@ -10,7 +10,8 @@ A pack is any object (usually a module) with:
   its readiness check.
 
 Packs are found through the `mcpcloud.packs` entry-point group, so a third-party pack
-installs with pip and is enabled by name. A pack never reaches into another pack or HTTP.
+installs with pip and is enabled by name; a pack not installed as a distribution can be
+enabled by its module path. A pack never reaches into another pack or HTTP.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from importlib import import_module
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
@@ -148,11 +150,18 @@ def available_packs() -> dict[str, Any]:
 
 
 def load_pack(name: str) -> Pack:
+    """An installed pack by entry-point name, or a local one by module path (`mycompany.packs.tickets`)."""
     found = available_packs()
-    if name not in found:
+    if name in found:
+        pack = found[name].load()
+    elif "." in name:
+        try:
+            pack = import_module(name)
+        except ImportError as exc:
+            raise ConfigError(f"packs: cannot import pack module {name!r}: {exc}") from None
+    else:
         known = ", ".join(sorted(found)) or "none installed"
         raise ConfigError(f"packs: unknown pack {name!r} (available: {known})")
-    pack = found[name].load()
     if not isinstance(pack, Pack):
         raise ConfigError(f"packs: {name!r} does not provide name, description, Settings and register()")
     return pack

@@ -13,8 +13,9 @@ from mcp.server.context import ServerMiddleware
 
 from mcpcloud.config import Settings
 from mcpcloud.packs import ToolRegistry
+from mcpcloud.pipeline.errors import name_caller_mistakes
 
 
 def build_pipeline(settings: Settings, registry: ToolRegistry) -> list[ServerMiddleware[Any]]:
-    stages: list[ServerMiddleware[Any]] = []
+    stages: list[ServerMiddleware[Any]] = [name_caller_mistakes]
     return stages
