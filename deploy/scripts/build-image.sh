@@ -64,7 +64,13 @@ if [[ "${engine}" == podman ]]; then
   # Without --base: python:3.11-slim if it is already here, otherwise the stand-in (these
   # machines cannot pull). An explicit --base is pulled when missing.
   if [[ -z "${base}" ]]; then
-    if podman image exists python:3.11-slim; then base=python:3.11-slim; else base=standin; fi
+    # Fully qualified: podman matches a short name against any repository ending in it,
+    # the stand-in included.
+    if podman image exists docker.io/library/python:3.11-slim; then
+      base=docker.io/library/python:3.11-slim
+    else
+      base=standin
+    fi
   fi
   if [[ "${base}" == standin ]]; then
     base="${STANDIN_BASE_IMAGE}"
