@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
 
-from client_formats import SCHEMAS
+from tests.client_formats import SCHEMAS
 from mcpcloud.cli import main
 from mcpcloud.client_files import ClientFileError, default_config_path, write_client_config
 from mcpcloud.clients import CLIENTS, REMOTE_HEADERS_ENV, REMOTE_URL_ENV, Target, banner, config_document

@@ -9,10 +9,13 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
+from mcp import Client
 
 from mcpcloud.config import load_settings
+from tests.conftest import start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAYS = ROOT / "deploy" / "k8s" / "overlays"
@@ -117,7 +120,7 @@ def test_service_ingress_and_monitoring(overlay) -> None:
     assert "/mcp" in paths and "/metrics" not in paths and "/healthz" not in paths
     settings = config_map(objects)
     assert settings["MCPCLOUD_HTTP__PUBLIC_URL"] == f"https://{host}/mcp"
-    assert yaml.safe_load(settings["MCPCLOUD_HTTP__ALLOWED_HOSTS"]) == [host]
+    assert yaml.safe_load(settings["MCPCLOUD_HTTP__ALLOWED_HOSTS"]) == [host, "127.0.0.1:*", "localhost:*"]
     assert one(objects, "ServiceMonitor")["spec"]["endpoints"][0]["path"] == "/metrics"
 
 
@@ -145,19 +148,24 @@ def test_prod_state_is_redis_backed_and_its_secret_is_required() -> None:
     assert "DoNotSchedule" in {c["whenUnsatisfiable"] for c in pod["topologySpreadConstraints"]}
 
 
-def test_the_server_accepts_each_overlays_configuration(overlay, tmp_path: Path, monkeypatch) -> None:
-    """Every MCPCLOUD_* variable the ConfigMap sets loads through the real settings tree.
-
-    `*_FILE` paths point at the Secret mount; here they point at stand-in files.
-    """
-    _, objects = overlay
-    for key in [k for k in os.environ if k.startswith("MCPCLOUD_")]:
-        monkeypatch.delenv(key)
+def pod_environment(objects: list[dict[str, Any]], tmp_path: Path) -> dict[str, str]:
+    """The ConfigMap's MCPCLOUD_* variables; `*_FILE` paths (the Secret mount) become stand-in files."""
+    env = {}
     for key, value in config_map(objects).items():
         if key.endswith("_FILE"):
             stand_in = tmp_path / Path(value).name
             stand_in.write_text("redis://127.0.0.1:6379/0")
             value = str(stand_in)
+        env[key] = value
+    return env
+
+
+def test_the_server_accepts_each_overlays_configuration(overlay, tmp_path: Path, monkeypatch) -> None:
+    """Every MCPCLOUD_* variable the ConfigMap sets loads through the real settings tree."""
+    _, objects = overlay
+    for key in [k for k in os.environ if k.startswith("MCPCLOUD_")]:
+        monkeypatch.delenv(key)
+    for key, value in pod_environment(objects, tmp_path).items():
         monkeypatch.setenv(key, value)
     settings = load_settings()
     assert settings.host == "0.0.0.0" and settings.port == 8000 and settings.transport == "http"
@@ -167,3 +175,27 @@ def test_the_server_accepts_each_overlays_configuration(overlay, tmp_path: Path,
 def test_the_secret_template_holds_no_real_secret() -> None:
     template = yaml.safe_load((ROOT / "deploy" / "k8s" / "secret.example.yaml").read_text())
     assert all("CHANGE-ME" in value for value in template["stringData"].values())
+
+
+async def test_a_server_with_the_staging_config_answers_port_forward_and_ingress_hosts(tmp_path: Path) -> None:
+    """Run mcpcloud with exactly the staging ConfigMap's environment (bound to 0.0.0.0 as in the pod,
+    probed only on loopback): port-forward (Host 127.0.0.1:PORT) and the Ingress host reach /mcp,
+    any other Host is refused."""
+    objects = render("staging")
+    server = start_server(tmp_path, env=pod_environment(objects, tmp_path))
+    try:
+        async with Client(server.url) as client:
+            result = await client.call_tool("echo", {"message": "via port-forward"})
+        assert result.content[0].text == "via port-forward"
+        initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "ingress-check", "version": "1"}}}
+        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        async with httpx.AsyncClient() as http:
+            ingress = await http.post(server.url, json=initialize, headers={**headers, "Host": "mcp.staging.example.com"})
+            foreign = await http.post(server.url, json=initialize, headers={**headers, "Host": "evil.example"})
+        assert ingress.status_code == 200, ingress.text
+        assert '"serverInfo"' in ingress.text
+        assert foreign.status_code == 421
+        assert "Host 'evil.example' is not allowed" in foreign.text
+    finally:
+        assert server.stop() == 0
