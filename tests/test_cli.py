@@ -36,14 +36,21 @@ def test_version() -> None:
     ],
 )
 def test_bad_configuration_is_one_clear_line_and_exit_2(args: list[str], env: dict[str, str], expected: str) -> None:
-    for command in (["config"], ["tools"], ["serve"]):
-        result = run(*command, *args, env=env)
-        assert result.returncode == 2, (command, result.stderr)
-        lines = result.stderr.strip().splitlines()
-        assert len(lines) == 1, result.stderr
-        assert lines[0].startswith("mcpcloud: configuration error: ")
-        assert expected in lines[0]
-        assert "Traceback" not in result.stderr
+    assert_config_error(run("config", *args, env=env), expected)
+
+
+@pytest.mark.parametrize("command", [["serve"], ["serve", "--transport", "stdio"], ["tools"]])
+def test_every_command_reports_bad_configuration_the_same_way(command: list[str]) -> None:
+    assert_config_error(run(*command, env={"MCPCLOUD_PORT": "70000"}), "port: Input should be less than or equal to 65535")
+
+
+def assert_config_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("mcpcloud: configuration error: ")
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
 
 
 def test_bad_toml_names_the_file_and_the_problem(tmp_path: Path) -> None:
