@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
@@ -160,25 +161,24 @@ _add_keys_group()
 @click.argument("client", type=click.Choice(["claude-desktop", "claude-code", "vscode", "cursor"]))
 @click.option("--url", help="Remote mcpcloud URL, e.g. https://mcp.example.com/mcp.")
 @click.option("--header", "headers", multiple=True, help="HTTP header for a remote URL, 'Name: value' (repeatable).")
-@click.option("--stdio", "use_stdio", is_flag=True, help="Spawn mcpcloud locally over stdio (the default without --url).")
+@click.option("--stdio", "use_stdio", is_flag=True,
+              help="Spawn mcpcloud locally over stdio (the default without --url); with --url: hybrid.")
 @click.option("--name", default="mcpcloud", show_default=True, help="Server name in the client's config.")
-def client_config(client: str, url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str) -> None:
-    """Print the configuration a client needs to reach mcpcloud."""
-    from mcpcloud.clients import Target, claude_code_command, config_document
+@click.option("--write", "write", is_flag=True, help="Merge into the client's config file (backup first).")
+@click.option("--path", "path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Config file for --write (default: where the client looks).")
+def client_config(client: str, url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str,
+                  write: bool, path: Path | None) -> None:
+    """Print (or --write) the configuration a client needs to reach mcpcloud.
 
-    if url and use_stdio:
-        raise click.UsageError("--url and --stdio exclude each other")
-    parsed: dict[str, str] = {}
-    for header in headers:
-        key, sep, value = header.partition(":")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"{header!r} is not 'Name: value'", param_hint="--header")
-        parsed[key.strip()] = value.strip()
-    target = Target(name=name, url=url, headers=parsed) if url else Target.local_stdio(name)
-    if client == "claude-code":
-        click.echo(claude_code_command(target))
-        return
-    click.echo(json.dumps(config_document(client, target), indent=2))  # type: ignore[arg-type]
+    \b
+    local stdio:  mcpcloud client-config claude-desktop
+    remote:       mcpcloud client-config vscode --url https://mcp.example.com/mcp --header "Authorization: Bearer KEY"
+    hybrid:       mcpcloud client-config cursor --stdio --url https://mcp.example.com/mcp --header "Authorization: Bearer KEY"
+    """
+    from mcpcloud.client_commands import client_config_command
+
+    client_config_command(client, url, headers, use_stdio, name, write, path)  # type: ignore[arg-type]
 
 
 @main.group()

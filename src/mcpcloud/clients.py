@@ -1,16 +1,36 @@
-"""Client configuration snippets: how Claude Desktop, Claude Code, VS Code and Cursor reach mcpcloud."""
+"""Client configuration snippets: how Claude Desktop, Claude Code, VS Code and Cursor reach mcpcloud.
+
+Three ways to reach mcpcloud, each in the exact shape the client documents:
+
+- local stdio: the client spawns `mcpcloud serve --transport stdio`;
+- remote: the client talks Streamable HTTP to a URL, with headers such as an API key;
+- hybrid: the client spawns a local mcpcloud that also forwards the team's remote tools;
+  the remote URL and headers travel in the spawned process's environment
+  (`MCPCLOUD_REMOTE__URL`, `MCPCLOUD_REMOTE__HEADERS`), so the client needs one entry.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import shlex
 import shutil
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 ClientName = Literal["claude-desktop", "claude-code", "vscode", "cursor"]
 CLIENTS: tuple[ClientName, ...] = ("claude-desktop", "claude-code", "vscode", "cursor")
+
+# VS Code's mcp.json schema only accepts server names of this shape; the others are laxer,
+# so one rule for all keeps a name portable between clients.
+SERVER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
+
+# Names the hybrid mode reads; the server ignores them until the hybrid forwarding is built.
+REMOTE_URL_ENV = "MCPCLOUD_REMOTE__URL"
+REMOTE_HEADERS_ENV = "MCPCLOUD_REMOTE__HEADERS"
 
 
 @dataclass(frozen=True)
@@ -22,46 +42,88 @@ class Target:
     headers: dict[str, str] = field(default_factory=dict)
     command: str | None = None
     args: tuple[str, ...] = ()
+    env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def local_stdio(cls, name: str = "mcpcloud", extra_args: tuple[str, ...] = ()) -> Target:
-        command = shutil.which("mcpcloud") or sys.argv[0]
-        return cls(name=name, command=command, args=("serve", "--transport", "stdio", *extra_args))
+        return cls(name=name, command=installed_command(), args=("serve", "--transport", "stdio", *extra_args))
+
+    @classmethod
+    def hybrid(cls, name: str, url: str, headers: dict[str, str]) -> Target:
+        """A local stdio server that also forwards the remote server's tools."""
+        local = cls.local_stdio(name)
+        env = {REMOTE_URL_ENV: url}
+        if headers:
+            env[REMOTE_HEADERS_ENV] = json.dumps(headers, separators=(",", ":"))
+        return cls(name=name, command=local.command, args=local.args, env=env)
+
+    @property
+    def is_remote(self) -> bool:
+        return self.url is not None
+
+
+def installed_command() -> str:
+    """The `mcpcloud` of this installation, absolute: clients spawn from their own directory."""
+    beside_python = Path(sys.executable).parent / ("mcpcloud.exe" if os.name == "nt" else "mcpcloud")
+    if beside_python.is_file():
+        return str(beside_python.absolute())
+    return os.path.abspath(shutil.which("mcpcloud") or sys.argv[0])
 
 
 def server_entry(client: ClientName, target: Target) -> dict[str, Any]:
     """The JSON object that describes one server in the client's config file."""
-    if target.url is None:
+    if not target.is_remote:
         entry: dict[str, Any] = {"command": target.command, "args": list(target.args)}
-        if client == "vscode":
+        if target.env:
+            entry["env"] = dict(target.env)
+        if client in ("vscode", "claude-code"):
             entry = {"type": "stdio", **entry}
         return entry
-    if client == "vscode":
-        entry = {"type": "http", "url": target.url}
-    elif client == "claude-desktop":
-        # Claude Desktop's config file only launches local commands; mcp-remote bridges to HTTP.
-        args = ["-y", "mcp-remote", target.url]
-        for key, value in target.headers.items():
-            args += ["--header", f"{key}:{value}"]
-        return {"command": "npx", "args": args}
-    elif client == "claude-code":
-        entry = {"type": "http", "url": target.url}
-    else:
-        entry = {"url": target.url}
+    assert target.url is not None
+    if client == "claude-desktop":
+        return _mcp_remote_bridge(target.url, target.headers)
+    entry = {"url": target.url} if client == "cursor" else {"type": "http", "url": target.url}
     if target.headers:
         entry["headers"] = dict(target.headers)
     return entry
 
 
+def _mcp_remote_bridge(url: str, headers: dict[str, str]) -> dict[str, Any]:
+    """Claude Desktop's config file only launches local commands; `mcp-remote` bridges to HTTP.
+
+    Header values go through `env` with `Name:${VAR}` and no space after the colon, the form
+    mcp-remote documents: spaces inside args are mangled on Windows, and the secret stays out
+    of the process list.
+    """
+    args = ["-y", "mcp-remote", url]
+    env: dict[str, str] = {}
+    for key, value in headers.items():
+        variable = "MCPCLOUD_HEADER_" + re.sub(r"[^A-Z0-9]", "_", key.upper())
+        args += ["--header", f"{key}:${{{variable}}}"]
+        env[variable] = value
+    entry: dict[str, Any] = {"command": "npx", "args": args}
+    if env:
+        entry["env"] = env
+    return entry
+
+
+def top_level_key(client: ClientName) -> str:
+    return "servers" if client == "vscode" else "mcpServers"
+
+
 def config_document(client: ClientName, target: Target) -> dict[str, Any]:
     """A whole config document for the client, with this one server in it."""
-    top = "servers" if client == "vscode" else "mcpServers"
-    return {top: {target.name: server_entry(client, target)}}
+    return {top_level_key(client): {target.name: server_entry(client, target)}}
 
 
 def claude_code_command(target: Target) -> str:
-    if target.url is None:
-        return shlex.join(["claude", "mcp", "add", target.name, "--", target.command or "mcpcloud", *target.args])
+    """The `claude mcp add` command line that registers the target with Claude Code."""
+    if not target.is_remote:
+        options: list[str] = []
+        for key, value in target.env.items():
+            options += ["--env", f"{key}={value}"]
+        return shlex.join(["claude", "mcp", "add", *options, target.name, "--", target.command or "mcpcloud", *target.args])
+    assert target.url is not None
     parts = ["claude", "mcp", "add", "--transport", "http", target.name, target.url]
     for key, value in target.headers.items():
         parts += ["--header", f"{key}: {value}"]
