@@ -13,9 +13,11 @@ import httpx
 import pytest
 import yaml
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 from mcpcloud.config import load_settings
-from tests.conftest import start_server
+from tests.conftest import MCPCLOUD, server_env, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAYS = ROOT / "deploy" / "k8s" / "overlays"
@@ -152,6 +154,9 @@ def pod_environment(objects: list[dict[str, Any]], tmp_path: Path) -> dict[str, 
     """The ConfigMap's MCPCLOUD_* variables; `*_FILE` paths (the Secret mount) become stand-in files."""
     env = {}
     for key, value in config_map(objects).items():
+        if key == "MCPCLOUD_AUTH__API_KEYS__FILE":
+            env[key] = str(tmp_path / "api-keys.json")  # a real store, written by create_api_key()
+            continue
         if key.endswith("_FILE"):
             stand_in = tmp_path / Path(value).name
             stand_in.write_text("redis://127.0.0.1:6379/0")
@@ -182,14 +187,20 @@ async def test_a_server_with_the_staging_config_answers_port_forward_and_ingress
     probed only on loopback): port-forward (Host 127.0.0.1:PORT) and the Ingress host reach /mcp,
     any other Host is refused."""
     objects = render("staging")
-    server = start_server(tmp_path, env=pod_environment(objects, tmp_path))
+    env = pod_environment(objects, tmp_path)
+    key = create_api_key(env)
+    server = start_server(tmp_path, env=env)
     try:
-        async with Client(server.url) as client:
+        async with key_client(server.url, key) as client:
             result = await client.call_tool("echo", {"message": "via port-forward"})
         assert result.content[0].text == "via port-forward"
         initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "ingress-check", "version": "1"}}}
-        headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        headers = {
+            "Accept": "application/json, text/event-stream",
+            "Content-Type": "application/json",
+            "Authorization": f"Bearer {key}",
+        }
         async with httpx.AsyncClient() as http:
             ingress = await http.post(server.url, json=initialize, headers={**headers, "Host": "mcp.staging.example.com"})
             foreign = await http.post(server.url, json=initialize, headers={**headers, "Host": "evil.example"})
@@ -199,3 +210,17 @@ async def test_a_server_with_the_staging_config_answers_port_forward_and_ingress
         assert "Host 'evil.example' is not allowed" in foreign.text
     finally:
         assert server.stop() == 0
+
+
+def create_api_key(env: dict[str, str]) -> str:
+    """A key in the overlay's API key store, made the way an operator makes one."""
+    done = subprocess.run(
+        [MCPCLOUD, "keys", "create", "--name", "deploy-test", "--scopes", "core:read"],
+        capture_output=True, text=True, env=server_env(**env), timeout=60, check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
+
+
+def key_client(url: str, key: str) -> Client:
+    transport = streamable_http_client(url, http_client=create_mcp_http_client(headers={"Authorization": f"Bearer {key}"}))
+    return Client(transport)

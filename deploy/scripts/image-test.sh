@@ -85,7 +85,16 @@ cleanup() {
 }
 trap cleanup EXIT
 
-log "running ${name} on 127.0.0.1:${port} (read-only root, UID 1001, no capabilities)"
+# Bound to 0.0.0.0 inside the container, the server refuses to start without authentication:
+# run it as production would, with an API key store mounted read-only like a Kubernetes Secret.
+keys_dir="$(mktemp -d)"
+trap 'cleanup; rm -rf "${keys_dir}"' EXIT
+MCPCLOUD_AUTH__API_KEYS__FILE="${keys_dir}/keys.json" "${MCPCLOUD_BIN:-$(dirname "${PYTHON}")/mcpcloud}" \
+  keys create --name image-test --scopes 'core:read' 2>/dev/null | tail -n 1 >"${keys_dir}/api-key"
+grep -q '^mcpk_' "${keys_dir}/api-key" || fail "could not create the test API key"
+chmod a+r "${keys_dir}/keys.json"
+
+log "running ${name} on 127.0.0.1:${port} (read-only root, UID 1001, no capabilities, API keys)"
 # podman without systemd cannot schedule the HEALTHCHECK timer and says so on stderr; the
 # check itself is run below with `podman healthcheck run`.
 podman run --detach --name "${name}" \
@@ -93,11 +102,14 @@ podman run --detach --name "${name}" \
   --user 1001:1001 --cap-drop ALL --security-opt no-new-privileges \
   --publish "127.0.0.1:${port}:8000" \
   --env MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS="${GRACE_SECONDS}" \
+  --env MCPCLOUD_AUTH__MODES=api_keys \
+  --env MCPCLOUD_AUTH__API_KEYS__FILE=/run/mcpcloud/keys.json \
+  --volume "${keys_dir}/keys.json:/run/mcpcloud/keys.json:ro,Z" \
   "${IMAGE}" >/dev/null 2>"${TMPDIR:-/tmp}/${name}.run.log" \
   || { cat "${TMPDIR:-/tmp}/${name}.run.log" >&2; fail "podman run failed"; }
 rm -f "${TMPDIR:-/tmp}/${name}.run.log"
 
-if ! "${PYTHON}" "${ROOT}/deploy/scripts/image_probe.py" "http://127.0.0.1:${port}" --wait 60; then
+if ! "${PYTHON}" "${ROOT}/deploy/scripts/image_probe.py" "http://127.0.0.1:${port}" --wait 60 --api-key-file "${keys_dir}/api-key"; then
   podman logs "${name}" >&2 || true
   fail "the running container did not answer as expected"
 fi

@@ -1,6 +1,6 @@
 """Talk to a running mcpcloud container the way a client would: probes, then a real tools/call.
 
-Usage: python deploy/scripts/image_probe.py http://127.0.0.1:PORT [--wait SECONDS]
+Usage: python deploy/scripts/image_probe.py http://127.0.0.1:PORT [--wait SECONDS] [--api-key-file FILE]
 Exit status 0 when /healthz and /readyz answer 200 and `echo` round-trips through the SDK client.
 """
 
@@ -16,6 +16,8 @@ import uuid
 
 import anyio
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 
 
 def get(url: str) -> tuple[int, dict]:
@@ -41,9 +43,11 @@ def wait_until_alive(base: str, wait_seconds: float) -> None:
         time.sleep(0.2)
 
 
-async def call_echo(base: str) -> None:
+async def call_echo(base: str, api_key: str | None) -> None:
     message = f"through the container {uuid.uuid4()}"
-    async with Client(f"{base}/mcp") as client:
+    headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+    transport = streamable_http_client(f"{base}/mcp", http_client=create_mcp_http_client(headers=headers))
+    async with Client(transport) as client:
         result = await client.call_tool("echo", {"message": message})
     text = result.content[0].text if result.content else None
     if result.is_error or text != message:
@@ -55,6 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("base_url")
     parser.add_argument("--wait", type=float, default=60.0, help="seconds to wait for /healthz")
+    parser.add_argument("--api-key-file", help="file holding the API key to call /mcp with")
     options = parser.parse_args()
     base = options.base_url.rstrip("/")
     wait_until_alive(base, options.wait)
@@ -62,7 +67,11 @@ def main() -> None:
     if status != 200:
         sys.exit(f"image_probe: /readyz answered {status} {body}")
     print(f"/readyz 200 {body}")
-    anyio.run(call_echo, base)
+    api_key = None
+    if options.api_key_file:
+        with open(options.api_key_file, encoding="utf-8") as handle:
+            api_key = handle.read().strip()
+    anyio.run(call_echo, base, api_key)
 
 
 if __name__ == "__main__":
