@@ -17,8 +17,8 @@ from mcpcloud import __version__
 from mcpcloud.config import Settings
 from mcpcloud.errors import ConfigError
 from mcpcloud.health import Health
-from mcpcloud.packs import LifespanFactory, Pack, PackContext, ToolRegistry, load_pack, pack_settings
 from mcpcloud.observability.tracing import tracing_enabled
+from mcpcloud.packs import LifespanFactory, Pack, PackContext, ToolRegistry, load_pack, pack_settings
 from mcpcloud.pipeline import build_pipeline
 from mcpcloud.pipeline.policies import Policies
 from mcpcloud.pipeline.tracing import apply_sdk_tracing

@@ -196,3 +196,32 @@ async def test_api_keys_over_http_with_the_sdk_client(tmp_path: Path) -> None:
         assert response.status_code == 401 and "was revoked" in response.json()["error"]["message"]
         health = post_call(server.url.replace("/mcp", "/healthz"), {}, "echo")
         assert health.status_code in (200, 405)
+
+
+def scraped(base_url: str, series: str) -> float:
+    """The value of one series in the server's own /metrics (0 when not yet present)."""
+    import httpx
+
+    for line in httpx.get(f"{base_url}/metrics").text.splitlines():
+        if line.startswith(series + " "):
+            return float(line.split()[-1])
+    return 0.0
+
+
+async def test_refused_credentials_and_calls_are_counted_in_metrics(tmp_path: Path) -> None:
+    store = FileKeyStore(tmp_path / "keys.json")
+    narrow = mint("narrow", ["nothing:read"], None)
+    await store.add(narrow.record)
+    config = settings(auth={"modes": "api_keys", "api_keys": {"file": str(tmp_path / "keys.json")}})
+    with serving(config) as server:
+        base = server.url.removesuffix("/mcp")
+        missing = 'mcpcloud_auth_failures_total{reason="missing_credentials"}'
+        invalid = 'mcpcloud_auth_failures_total{reason="invalid_credentials"}'
+        denied = 'mcpcloud_mcp_requests_total{method="tools/call",outcome="denied",tool="echo"}'
+        before = {name: scraped(base, name) for name in (missing, invalid, denied)}
+        assert post_call(server.url, {}, "echo", {"message": "x"}).status_code == 401
+        assert post_call(server.url, bearer("mcpk_nope"), "echo", {"message": "x"}).status_code == 401
+        assert post_call(server.url, bearer(narrow.key), "echo", {"message": "x"}).status_code == 403
+        assert scraped(base, missing) == before[missing] + 1
+        assert scraped(base, invalid) == before[invalid] + 1
+        assert scraped(base, denied) == before[denied] + 1

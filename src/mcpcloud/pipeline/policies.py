@@ -29,6 +29,7 @@ class Policies:
     timeout: TimeoutStage | None
     max_argument_bytes: int
     audit: AuditLog | None
+    known_tools: frozenset[str] = frozenset()
 
     async def aclose(self) -> None:
         """Close what the policies opened (the Redis connection of a shared rate limiter)."""
@@ -52,6 +53,7 @@ class Policies:
             timeout=TimeoutStage.compile(limits, registry) if limits.tool_timeout_seconds or limits.tool_timeouts else None,
             max_argument_bytes=limits.max_argument_bytes,
             audit=AuditLog(settings.audit) if settings.audit.enabled else None,
+            known_tools=frozenset(registry.tools),
         )
 
 

@@ -12,8 +12,8 @@ from mcpcloud.config import LimitsSettings
 from mcpcloud.errors import ConfigError
 from mcpcloud.packs import ToolRegistry
 from mcpcloud.pipeline.audit_outcome import note_outcome
-from mcpcloud.pipeline.outcome import TimedOutResult
 from mcpcloud.pipeline.calls import TOOLS_CALL, tool_name
+from mcpcloud.pipeline.outcome import TimedOutResult
 
 
 class TimeoutStage:

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mcpcloud.config import Settings
 from mcpcloud.http_errors import json_rpc_error_response
 from mcpcloud.observability.audit import AuditLog
+from mcpcloud.observability.metrics import record_auth_failure
 from mcpcloud.security.apikeys import ApiKeyVerifier, InvalidKey, looks_like_api_key
 from mcpcloud.security.keystore import key_store
 from mcpcloud.security.metadata import challenge, metadata_url
@@ -95,11 +96,13 @@ class Authenticator:
                 "invalid_token" if presented else None, message if presented else None
             )
             self._audit("unauthenticated", message, headers)
+            record_auth_failure("invalid_credentials" if presented else "missing_credentials")
             response = json_rpc_error_response(401, message, code=UNAUTHORIZED, headers={"WWW-Authenticate": challenge_header})
             await response(scope, receive, send)
             return
         except IssuerUnavailable as exc:
             self._audit("unauthenticated", str(exc), headers)
+            record_auth_failure("issuer_unavailable")
             response = json_rpc_error_response(
                 503, f"{exc}; the token cannot be verified now, retry later", code=UNAUTHORIZED,
                 headers={"Retry-After": "5"},

@@ -22,7 +22,9 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcpcloud.http_errors import json_rpc_error_response
+from mcpcloud.observability.mcp_metrics import bind_series
 from mcpcloud.pipeline.calls import GATED_KEY, TOOLS_CALL
+from mcpcloud.pipeline.metrics import UNKNOWN_TOOL
 from mcpcloud.pipeline.policies import Policies
 from mcpcloud.pipeline.refusal import Refusal
 from mcpcloud.security.metadata import challenge
@@ -110,6 +112,9 @@ class CallGate:
             extra["WWW-Authenticate"] = challenge(
                 self.resource_metadata, [refusal.missing_scope], "insufficient_scope", refusal.message
             )
+        # Refused before the MCP pipeline, so its metrics stage never sees this request: count it here.
+        label = tool if tool in self.policies.known_tools else UNKNOWN_TOOL
+        bind_series(TOOLS_CALL, label).record(refusal.outcome, 0.0)
         request_id = message.get("id")
         response = json_rpc_error_response(
             refusal.status, refusal.message, code=refusal.code, headers=extra,
