@@ -7,6 +7,7 @@ import re
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from mcp import Client
 from security_helpers import (
@@ -19,6 +20,7 @@ from security_helpers import (
     rsa_key,
     subprocess_server,
 )
+from tests.wire import modern_call
 
 from mcpcloud.observability.audit import REDACTED, digest, redact
 from mcpcloud.security.apikeys import mint
@@ -111,6 +113,12 @@ async def test_a_session_with_real_secrets_leaves_none_in_any_log_line(tmp_path:
                     await session.list_tools()
                 async with connected(server.url, bearer(opaque), mode) as session:
                     await session.call_tool("echo", {"message": "opaque"})
+            # A raw request: no SDK client that could add its own trace context to `_meta`
+            # (it does once any test in this process installed an OpenTelemetry provider).
+            wire_headers, wire_body = modern_call("echo", {"message": "traced"})
+            traced_call = httpx.post(server.url, json=wire_body, headers={
+                **wire_headers, **bearer(good.key), "traceparent": TRACEPARENT, "X-Request-Id": "req-43"})
+            assert traced_call.status_code == 200, traced_call.text
             for credential in (wrong_key, expired_jwt, "opaque-not-active"):
                 assert post_call(server.url, bearer(credential), "echo", {"message": "x"}).status_code == 401
             assert post_call(server.url, bearer(limited.key), "get_time").status_code == 403
@@ -134,7 +142,7 @@ async def test_a_session_with_real_secrets_leaves_none_in_any_log_line(tmp_path:
     outcomes = [(r.get("tool"), r["outcome"]) for r in _records(audit_file)]
     assert ("echo", "ok") in outcomes and ("get_time", "denied") in outcomes
     assert ("health_check", "rate_limited") in outcomes and outcomes.count((None, "unauthenticated")) == 3
-    traced = [r for r in _records(audit_file) if r.get("trace_id")]
-    assert traced and traced[0]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736" and traced[0]["request_id"] == "req-42"
+    traced = [r for r in _records(audit_file) if r.get("request_id") == "req-43"]
+    assert len(traced) == 1 and traced[0]["trace_id"] == "4bf92f3577b34da6a3ce929d0e0e4736"
     subjects = {r.get("subject") for r in _records(audit_file)}
     assert {"alice", "carol", f"key:{good.record.id}"} <= subjects
