@@ -35,6 +35,12 @@ def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, nam
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http:// or https:// URL", param_hint="--url")
     if use_stdio:
+        # Said on every use: the entry is written now, but nothing forwards the remote tools yet.
+        click.echo(
+            "mcpcloud: note: hybrid forwarding is not implemented yet; this entry serves the local tools "
+            "only, and carries the remote URL for when it is (docs/DEPLOY.md)",
+            err=True,
+        )
         return Target.hybrid(name, url, parsed)
     return Target(name=name, url=url, headers=parsed)
 
