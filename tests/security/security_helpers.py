@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from tests.conftest import server_env  # noqa: F401 - re-exported for the security tests
 
 from mcpcloud import server as server_module
 from mcpcloud.config import Settings, load_settings
@@ -115,14 +116,6 @@ def post_call(url: str, headers: dict[str, str], tool: str, arguments: dict[str,
 
 
 # --- subprocess servers -------------------------------------------------------------------------
-
-
-def server_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MCPCLOUD_")}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    env["MCPCLOUD_LOG__FORMAT"] = "json"
-    env.update(extra)
-    return env
 
 
 @dataclass
