@@ -55,13 +55,14 @@ def register(ctx: PackContext) -> None:
             packs=packs,
         )
 
+    # async on purpose: the SDK runs a sync tool in a worker thread, a hop that costs more than echo.
     @ctx.tool(title="Echo", annotations=READ_ONLY)
-    def echo(message: str) -> str:
+    async def echo(message: str) -> str:
         """Return the message unchanged (any Unicode text)."""
         return message
 
     @ctx.tool(title="Current time", annotations=READ_ONLY)
-    def get_time(timezone: str = "UTC") -> TimeReport:
+    async def get_time(timezone: str = "UTC") -> TimeReport:
         """Current time in an IANA time zone such as `Europe/Paris` or `America/New_York`."""
         zone = _zone(timezone)
         now = datetime.now(zone)
