@@ -63,7 +63,8 @@ class RunningServer:
             raise
 
 
-def start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None, ready_timeout: float = 30) -> RunningServer:
+def spawn_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> RunningServer:
+    """Start `mcpcloud serve --transport http` on a free port without waiting for it."""
     port = free_port()
     log_path = tmp_path / f"server-{port}.log"
     with log_path.open("wb") as log:
@@ -74,11 +75,14 @@ def start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None, 
             stdin=subprocess.DEVNULL,
             env=server_env(**(env or {})),
         )
-    server = RunningServer(process, port, log_path)
-    deadline = time.monotonic() + ready_timeout
+    return RunningServer(process, port, log_path)
+
+
+def wait_ready(server: RunningServer, timeout: float = 30) -> RunningServer:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"mcpcloud exited with {process.returncode}:\n{server.log()}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"mcpcloud exited with {server.process.returncode}:\n{server.log()}")
         try:
             if httpx.get(f"{server.base_url}/readyz", timeout=1).status_code == 200:
                 return server
@@ -87,6 +91,10 @@ def start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None, 
         time.sleep(0.05)
     server.stop(signal.SIGKILL)
     raise RuntimeError(f"mcpcloud did not become ready:\n{server.log()}")
+
+
+def start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None, ready_timeout: float = 30) -> RunningServer:
+    return wait_ready(spawn_server(tmp_path, *args, env=env), ready_timeout)
 
 
 @pytest.fixture(scope="session")

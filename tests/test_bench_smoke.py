@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from types import ModuleType
 
 import pytest
-
 from tests.conftest import ROOT, start_server
 
 LOADGEN = ROOT / "bench" / "loadgen.py"

@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
-
 from tests.client_formats import SCHEMAS
+
 from mcpcloud.cli import main
 from mcpcloud.client_files import ClientFileError, default_config_path, write_client_config
 from mcpcloud.clients import CLIENTS, REMOTE_HEADERS_ENV, REMOTE_URL_ENV, Target, banner, config_document

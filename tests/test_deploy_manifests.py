@@ -15,9 +15,9 @@ import yaml
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from tests.conftest import MCPCLOUD, server_env, start_server
 
 from mcpcloud.config import load_settings
-from tests.conftest import MCPCLOUD, server_env, start_server
 
 ROOT = Path(__file__).resolve().parents[1]
 OVERLAYS = ROOT / "deploy" / "k8s" / "overlays"

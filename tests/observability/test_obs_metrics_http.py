@@ -6,7 +6,6 @@ import httpx
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
-
 from obs_helpers import sample, scrape
 
 REQUESTS = "mcpcloud_mcp_requests_total"

@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from obs_helpers import modern_tool_call
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
-
-from obs_helpers import modern_tool_call
 
 EXPORT_DEADLINE_SECONDS = 20.0
 

@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 from mcp import Client
-
 from obs_helpers import REPO, free_port
 
 OBSERVABILITY = REPO / "deploy" / "observability"

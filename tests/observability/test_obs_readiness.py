@@ -8,12 +8,12 @@ import socket
 import time
 
 import httpx
+from obs_helpers import sample, scrape
 from starlette.testclient import TestClient
 
 from mcpcloud.config import load_settings
 from mcpcloud.http import build_app
 from mcpcloud.server import build
-from obs_helpers import sample, scrape
 
 DEADLINE_SECONDS = 20.0
 

@@ -7,7 +7,6 @@ import os
 
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
-
 from obs_helpers import MCPCLOUD
 
 

@@ -12,6 +12,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server._otel import OpenTelemetryMiddleware
+from obs_helpers import free_port, modern_tool_call
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -24,7 +25,6 @@ from mcpcloud.observability.metrics_endpoint import _ListenerServer
 from mcpcloud.observability.tracing import instrument_clients
 from mcpcloud.pipeline.tracing import HeaderTraceContext
 from mcpcloud.server import McpCloud, build
-from obs_helpers import free_port, modern_tool_call
 
 HEADER_TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 HEADER_SPAN_ID = "00f067aa0ba902b7"

@@ -8,7 +8,6 @@ import hmac
 import json
 import os
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
-from tests.conftest import server_env  # noqa: F401 - re-exported for the security tests
+from tests.conftest import RunningServer, server_env, spawn_server, wait_ready  # noqa: F401 - server_env re-exported
 
 from mcpcloud import server as server_module
 from mcpcloud.config import Settings, load_settings
@@ -118,45 +117,16 @@ def post_call(url: str, headers: dict[str, str], tool: str, arguments: dict[str,
 # --- subprocess servers -------------------------------------------------------------------------
 
 
-@dataclass
-class Subprocess:
-    process: subprocess.Popen[bytes]
-    port: int
-    log_path: Path
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/mcp"
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
 
 @contextmanager
-def subprocess_servers(tmp_path: Path, env: dict[str, str], count: int = 1) -> Iterator[list[Subprocess]]:
+def subprocess_servers(tmp_path: Path, env: dict[str, str], count: int = 1) -> Iterator[list[RunningServer]]:
     """`count` real `mcpcloud serve` processes, started together (startup is the slow part)."""
-    running: list[Subprocess] = []
+    running: list[RunningServer] = []
     try:
         for _ in range(count):
-            port = free_port()
-            log_path = tmp_path / f"server-{port}.log"
-            with log_path.open("wb") as log:
-                process = subprocess.Popen(
-                    [MCPCLOUD, "serve", "--transport", "http", "--port", str(port)],
-                    stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server_env(**env),
-                )
-            running.append(Subprocess(process, port, log_path))
+            running.append(spawn_server(tmp_path, env=env))
         for server in running:
-            _wait_ready(server)
+            wait_ready(server, timeout=60)
         yield running
     finally:
         for server in running:
@@ -164,24 +134,9 @@ def subprocess_servers(tmp_path: Path, env: dict[str, str], count: int = 1) -> I
 
 
 @contextmanager
-def subprocess_server(tmp_path: Path, env: dict[str, str]) -> Iterator[Subprocess]:
+def subprocess_server(tmp_path: Path, env: dict[str, str]) -> Iterator[RunningServer]:
     with subprocess_servers(tmp_path, env) as (server,):
         yield server
-
-
-def _wait_ready(server: Subprocess) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"mcpcloud exited with {server.process.returncode}:\n{server.log()}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{server.port}/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"mcpcloud did not become ready:\n{server.log()}")
-        time.sleep(0.05)
 
 
 def unique_prefix() -> str:
