@@ -26,8 +26,15 @@ def ensure_installed() -> None:
     digest = hashlib.sha256(lock).hexdigest()
     if _STAMP.exists() and _STAMP.read_text() == digest:
         return
-    done = subprocess.run([NODE, _NPM_CLI, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=FOLDER, check=False,
-                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    done = subprocess.run(
+        [NODE, _NPM_CLI, "ci", "--no-audit", "--no-fund", "--ignore-scripts"],
+        cwd=FOLDER,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"npm ci in {FOLDER} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     _STAMP.write_text(digest)

@@ -38,8 +38,14 @@ def production_env(work: Path) -> tuple[dict[str, str], dict[str, str]]:
         "MCPCLOUD_AUDIT__FILE": str(work / "audit.log"),
         "MCPCLOUD_OBSERVABILITY__METRICS__ENABLED": "true",
     }
-    created = subprocess.run([_mcpcloud(), "keys", "create", "--name", "bench", "--scopes", "*"],
-                             capture_output=True, text=True, env={**os.environ, **env}, timeout=60, check=False)
+    created = subprocess.run(
+        [_mcpcloud(), "keys", "create", "--name", "bench", "--scopes", "*"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=60,
+        check=False,
+    )
     key = created.stdout.strip().splitlines()[0] if created.returncode == 0 and created.stdout.strip() else ""
     if not key.startswith("mcpk_"):
         raise RuntimeError(f"mcpcloud keys create failed: {created.stdout[-500:]} {created.stderr[-1000:]}")
