@@ -18,6 +18,7 @@ TARGET_TITLES = {
     "fastmcp-ts": "TypeScript fastmcp (3 tools, stateful)",
     "sdk": "SDK alone (`MCPServer`)",
     "mcpcloud": "mcpcloud, defaults",
+    "mcpcloud-sdkpath": "mcpcloud, defaults, fast path off",
     "mcpcloud-prod": "mcpcloud, production pipeline",
     "mcpcloud-prod-sdkpath": "mcpcloud, production pipeline, fast path off",
     "sdk-async": "what-if: SDK alone, `async def` echo",
@@ -123,6 +124,8 @@ RATIOS = (
     ("mcpcloud", "modern", "sdk", "modern", None),
     ("mcpcloud-prod", "legacy", "sdk", "legacy", None),
     ("mcpcloud-prod", "modern", "bare", "modern", None),
+    ("mcpcloud", "modern", "mcpcloud-sdkpath", "modern", None),
+    ("mcpcloud-prod", "modern", "mcpcloud-prod-sdkpath", "modern", None),
 )
 
 

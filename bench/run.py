@@ -69,6 +69,11 @@ TARGETS = (
     Target("mcpcloud", "mcpcloud serve --transport http", MCPCLOUD_HTTP, ("modern", "legacy")),
     Target("mcpcloud-prod", "mcpcloud, production pipeline (API key, Redis rate limit, metrics, audit file)",
            MCPCLOUD_HTTP, ("modern", "legacy"), setup=production_env),
+    # The same two with the fast path off: what the SDK's per-request machinery costs inside mcpcloud.
+    Target("mcpcloud-sdkpath", "mcpcloud, defaults, fast path off", MCPCLOUD_HTTP, ("modern",),
+           env={"MCPCLOUD_HTTP__FAST_PATH": "false"}),
+    Target("mcpcloud-prod-sdkpath", "mcpcloud, production pipeline, fast path off", MCPCLOUD_HTTP, ("modern",),
+           setup=production_env, env={"MCPCLOUD_HTTP__FAST_PATH": "false"}),
     # What-if variants of the SDK alone, for "Where the time goes".
     Target("sdk-async", "SDK alone, echo as async def", (*SDK_SERVER, "--async-tool"), ("modern",), (32,)),
     Target("sdk-async-json", "SDK alone, async echo, json_response=True", (*SDK_SERVER, "--async-tool",

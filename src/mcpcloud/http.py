@@ -119,8 +119,14 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         max_request_body_size=settings.http.max_body_bytes,
     )
+    mcp_app: ASGIApp = session_manager.asgi_app
+    if settings.http.fast_path:
+        from mcpcloud.fastpath import FastPath
+
+        # Behind authentication and the call gate, so every HTTP policy and call decision holds on it too.
+        mcp_app = FastPath(mcp_app, server.mcp, session_manager, settings.http.max_body_bytes)
     # Authentication and the tool-call gate sit inside the Origin guard, right before the SDK.
-    protected = protect(session_manager.asgi_app, server)
+    protected = protect(mcp_app, server)
     mcp_endpoint = OriginGuard(StripHeaderWhitespace(protected.app), OriginPolicy.from_settings(settings))
 
     async def healthz(_: Request) -> Response:

@@ -1,0 +1,126 @@
+"""The fast path's ASGI component, in the place of the SDK's `/mcp` app (see the package docstring)."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from typing import Any
+
+from mcp.server.connection import Connection
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.lowlevel.server import Server
+from mcp.server.mcpserver import MCPServer
+from mcp.server.runner import ServerRunner, _extract_meta
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp_types.version import LATEST_MODERN_VERSION
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from mcpcloud.fastpath.eligibility import SERVER_DISCOVER, TOOLS_CALL, TOOLS_LIST, Exchange, exchange_of, routing_of
+from mcpcloud.fastpath.lists import ListResults
+from mcpcloud.fastpath.tools import FastTools
+from mcpcloud.fastpath.wire import error_body, result_body, send_json
+from mcpcloud.security.callgate import _read_body, _replay
+
+
+class FastPath:
+    def __init__(self, sdk_app: ASGIApp, mcp: MCPServer[Any], manager: StreamableHTTPSessionManager,
+                 max_body_bytes: int) -> None:
+        self.sdk_app = sdk_app
+        self.mcp = mcp
+        self.server: Server[Any] = mcp._lowlevel_server  # the SDK exposes no public accessor
+        self.manager = manager
+        self.max_body_bytes = max_body_bytes
+        self.tools = FastTools(mcp._tool_manager._tools)  # the SDK's registry itself, watched for changes
+        self.lists = ListResults()
+        # Only `_serialize` of this runner is used: the SDK's own response shaping (cache hints, the
+        # per-version result sieve, `resultType`, the serverInfo stamp), which reads nothing per connection.
+        self.shaper = ServerRunner(self.server, Connection.from_envelope(LATEST_MODERN_VERSION, None, None), None)
+        self._metas: dict[str, Any] = {}
+        self._sdk_handlers = {TOOLS_CALL: mcp._handle_call_tool, TOOLS_LIST: mcp._handle_list_tools,
+                              SERVER_DISCOVER: self.server._handle_discover}
+        self._handlers: dict[str, CallNext] = {TOOLS_CALL: self._call_tool, TOOLS_LIST: self._listed,
+                                               SERVER_DISCOVER: self._listed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        routing = routing_of(scope["headers"]) if scope["type"] == "http" and scope["method"] == "POST" else None
+        if routing is None or not self._serves(routing.method):
+            await self.sdk_app(scope, receive, send)
+            return
+        body, complete = await _read_body(receive, self.max_body_bytes)
+        exchange = self._exchange(body, routing) if complete else None
+        if exchange is None:
+            await self.sdk_app(scope, _replay(body, receive, more=not complete), send)
+            return
+        ctx = ServerRequestContext(
+            session=None,  # type: ignore[arg-type]  # no back-channel on this path; no fast tool takes the Context
+            lifespan_context=self.manager._lifespan_state,  # what the SDK hands its own handlers
+            protocol_version=exchange.route.protocol_version,
+            method=exchange.method,
+            params=exchange.params,
+            request_id=exchange.request_id,
+            meta=self._meta(exchange.params),
+            request=Request(scope, _replay(body, receive)),  # a stage may read the body again
+        )
+        try:
+            result = await self._chain(self._handlers[exchange.method])(ctx)
+        except Exception as exc:
+            status, payload = error_body(exchange.request_id, exc)
+            await send_json(send, status, payload)
+            return
+        await send_json(send, 200, result_body(exchange.request_id, self.lists.encoded(result)))
+
+    def _serves(self, method: str) -> bool:
+        """The method's handler is still the SDK's own (a pack or extension may have replaced it)."""
+        handler = self.server.get_request_handler(method)
+        return handler is not None and handler.handler == self._sdk_handlers[method]
+
+    def _exchange(self, body: bytes, routing: Any) -> Exchange | None:
+        try:
+            message = json.loads(body)
+        except (ValueError, RecursionError):
+            return None
+        return exchange_of(message, routing, self.tools.current())
+
+    def _meta(self, params: dict[str, Any]) -> Any:
+        """`ctx.meta` as the SDK types it, once per distinct envelope (clients send the same one every time)."""
+        raw = params["_meta"]
+        key = json.dumps(raw, sort_keys=True)
+        meta = self._metas.get(key)
+        if meta is None:
+            if len(self._metas) >= 256:
+                self._metas.clear()
+            meta = self._metas[key] = _extract_meta({"_meta": raw})
+        return meta
+
+    def _chain(self, inner: CallNext) -> CallNext:
+        """The server's middleware (the message pipeline), outermost first, around `inner`: as `ServerRunner` composes it."""
+        call = inner
+        for middleware in reversed(self.server.middleware):
+            call = partial(_apply, middleware, call)
+        return call
+
+    async def _call_tool(self, ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
+        params = ctx.params or {}
+        tool = self.tools.current().get(params.get("name"))  # type: ignore[arg-type]
+        if tool is None:  # a stage rewrote the call to a tool the fast path does not prepare: the SDK's handler
+            result = await self._sdk_handler(ctx)
+        else:
+            result = await tool.call(params.get("arguments") or {})
+        return self.shaper._serialize(ctx.method, ctx.protocol_version, result)
+
+    async def _listed(self, ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
+        return await self.lists.shaped(ctx.method, ctx, self.tools.current(), self._shape)
+
+    async def _shape(self, method: str, ctx: ServerRequestContext[Any, Any]) -> dict[str, Any]:
+        return self.shaper._serialize(method, ctx.protocol_version, await self._sdk_handler(ctx))
+
+    async def _sdk_handler(self, ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
+        entry = self.server.get_request_handler(ctx.method)
+        assert entry is not None
+        typed = entry.params_type.model_validate({} if ctx.params is None else ctx.params, by_name=False)
+        return await entry.handler(ctx, typed)
+
+
+def _apply(middleware: Any, call_next: CallNext, ctx: ServerRequestContext[Any, Any]) -> Any:
+    return middleware(ctx, call_next)
