@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from functools import partial
 from typing import Any
 
@@ -22,6 +23,8 @@ from mcpcloud.fastpath.tools import FastTools
 from mcpcloud.fastpath.wire import error_body, result_body, send_json
 from mcpcloud.security.callgate import _read_body, _replay
 
+logger = logging.getLogger("mcpcloud.fastpath")
+
 
 class FastPath:
     def __init__(self, sdk_app: ASGIApp, mcp: MCPServer[Any], manager: StreamableHTTPSessionManager,
@@ -37,6 +40,7 @@ class FastPath:
         # per-version result sieve, `resultType`, the serverInfo stamp), which reads nothing per connection.
         self.shaper = ServerRunner(self.server, Connection.from_envelope(LATEST_MODERN_VERSION, None, None), None)
         self._metas: dict[str, Any] = {}
+        self._debug = logger.isEnabledFor(logging.DEBUG)  # decided once: the check itself is not free per request
         self._sdk_handlers = {TOOLS_CALL: mcp._handle_call_tool, TOOLS_LIST: mcp._handle_list_tools,
                               SERVER_DISCOVER: self.server._handle_discover}
         self._handlers: dict[str, CallNext] = {TOOLS_CALL: self._call_tool, TOOLS_LIST: self._listed,
@@ -48,7 +52,8 @@ class FastPath:
             await self.sdk_app(scope, receive, send)
             return
         body, complete = await _read_body(receive, self.max_body_bytes)
-        exchange = self._exchange(body, routing) if complete else None
+        # Too large: the SDK's body limit answers 413.
+        exchange = self._exchange(body, routing) if complete and len(body) <= self.max_body_bytes else None
         if exchange is None:
             await self.sdk_app(scope, _replay(body, receive, more=not complete), send)
             return
@@ -67,8 +72,12 @@ class FastPath:
         except Exception as exc:
             status, payload = error_body(exchange.request_id, exc)
             await send_json(send, status, payload)
+            if self._debug:
+                logger.debug("fast path answered %s with an error", exchange.method)
             return
         await send_json(send, 200, result_body(exchange.request_id, self.lists.encoded(result)))
+        if self._debug:
+            logger.debug("fast path answered %s", exchange.method)
 
     def _serves(self, method: str) -> bool:
         """The method's handler is still the SDK's own (a pack or extension may have replaced it)."""

@@ -131,7 +131,8 @@ def exchange_of(message: Any, routing: Routing, callable_tools: Any) -> Exchange
     if type(meta) is not dict or meta.keys() - _ENVELOPE_KEYS:  # progressToken, logLevel, requestState...: SDK
         return None
     if method == TOOLS_CALL:
-        if params.keys() - _CALL_PARAMS or params.get("name") not in callable_tools:
+        name = params.get("name")
+        if params.keys() - _CALL_PARAMS or type(name) is not str or name not in callable_tools:
             return None
         arguments = params.get("arguments")
         if arguments is not None and type(arguments) is not dict:
