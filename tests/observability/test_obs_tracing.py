@@ -126,7 +126,7 @@ async def test_protocol_errors_mark_the_span(exporter) -> None:
     assert span.attributes["mcp.resource.uri"] == "file:///not/served"
     assert span.attributes["mcpcloud.outcome"] == "protocol_error"
     assert span.attributes["network.transport"] == "pipe"
-    assert span.attributes["enduser.id"] == "local"
+    assert span.attributes["enduser.id"] == "local:local"
     assert span.status.status_code == trace.StatusCode.ERROR
 
 

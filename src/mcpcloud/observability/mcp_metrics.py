@@ -19,10 +19,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 from mcpcloud.observability import metrics
-from mcpcloud.pipeline.outcome import DENIED, OUTCOMES, RATE_LIMITED
+from mcpcloud.core.outcomes import DENIED, OUTCOMES, RATE_LIMITED
 
 REQUESTS_NAME = "mcpcloud_mcp_requests"
-REQUESTS_HELP = "MCP requests by method, tool and outcome (ok, tool_error, protocol_error, denied, rate_limited, timeout)."
+REQUESTS_HELP = "MCP requests by method, tool and outcome (ok, tool_error, protocol_error, invalid, denied, rate_limited, timeout, unavailable)."
 DURATION_NAME = "mcpcloud_mcp_request_duration_seconds"
 DURATION_HELP = "Time from receiving an MCP request to its result or error, by method and tool."
 IN_FLIGHT_NAME = "mcpcloud_mcp_requests_in_flight"

@@ -1,4 +1,4 @@
-"""Puts authentication and the call gate in front of the MCP endpoint, as the settings ask."""
+"""Puts authentication and the engine's HTTP front in front of the MCP endpoint, as the settings ask."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from starlette.routing import Route
 from starlette.types import ASGIApp
 
-from mcpcloud.pipeline.policies import Policies
+from mcpcloud.core.calls import Call
+from mcpcloud.core.outcomes import Refusal
+from mcpcloud.engine.engine import Engine
+from mcpcloud.front import CallFront, RefusalCounter
 from mcpcloud.security.authenticate import Authentication, Authenticator
-from mcpcloud.security.callgate import CallGate
-from mcpcloud.security.metadata import metadata_routes
+from mcpcloud.security.metadata import metadata_routes, metadata_url
 from mcpcloud.server import McpCloud
 
 
@@ -19,33 +21,42 @@ class ProtectedEndpoint:
     app: ASGIApp
     routes: list[Route] = field(default_factory=list)
     authentication: Authentication | None = None
-    policies: Policies | None = None
+    engine: Engine | None = None
 
     async def aclose(self) -> None:
         if self.authentication is not None:
             await self.authentication.aclose()
-        if self.policies is not None:
-            await self.policies.aclose()
+        if self.engine is not None:
+            await self.engine.aclose()
 
 
 def protect(mcp_app: ASGIApp, server: McpCloud) -> ProtectedEndpoint:
-    settings, policies = server.settings, server.policies
+    settings, engine = server.settings, server.engine
+    oauth = settings.auth.enabled and "oauth" in settings.auth.modes
     app = mcp_app
-    if policies is not None and (policies.access or policies.budget or policies.concurrency):
-        metadata = None
-        if settings.auth.enabled and "oauth" in settings.auth.modes:
-            from mcpcloud.security.metadata import metadata_url
-
-            metadata = metadata_url(settings.mcp_url)
-        app = CallGate(app, policies, settings.http.max_body_bytes, metadata)
+    if not engine.idle:
+        counter = refusal_counter(engine) if settings.observability.metrics.enabled else None
+        metadata = metadata_url(settings.mcp_url) if oauth else None
+        app = CallFront(app, engine, settings.http.max_body_bytes, metadata, counter)
     if not settings.auth.enabled:
-        return ProtectedEndpoint(app, policies=policies)
-    scopes = policies.access.all_scopes() if policies is not None and policies.access is not None else []
+        return ProtectedEndpoint(app, engine=engine)
+    scopes = engine.access.all_scopes() if engine.access is not None else []
     authentication = Authentication.from_settings(settings, scopes)
     routes: list[Route] = []
     if authentication.oauth is not None:
         routes = metadata_routes(
             authentication.resource, [str(settings.auth.oauth.issuer)], authentication.scopes, settings.http.path
         )
-    audit = policies.audit if policies is not None else None
-    return ProtectedEndpoint(Authenticator(app, authentication, audit), routes, authentication, policies)
+    return ProtectedEndpoint(Authenticator(app, authentication, engine.audit), routes, authentication, engine)
+
+
+def refusal_counter(engine: Engine) -> RefusalCounter:
+    """Counts a front refusal in the same MCP request series the pipeline's metrics stage feeds."""
+    from mcpcloud.observability.mcp_metrics import bind_series
+    from mcpcloud.pipeline.metrics import NO_TOOL, tool_label
+
+    def count(call: Call, refusal: Refusal) -> None:
+        label = tool_label(engine.registry, call.tool) if call.kind == "tool" else NO_TOOL
+        bind_series(call.method, label).record(refusal.outcome, 0.0)
+
+    return count
