@@ -32,8 +32,14 @@ RefusalCounter = Callable[[Call, Refusal], None]
 
 
 class CallFront:
-    def __init__(self, app: ASGIApp, engine: Engine, max_body_bytes: int, resource_metadata: str | None = None,
-                 count_refusal: RefusalCounter | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        engine: Engine,
+        max_body_bytes: int,
+        resource_metadata: str | None = None,
+        count_refusal: RefusalCounter | None = None,
+    ) -> None:
         self.app = app
         self.engine = engine
         self.max_body_bytes = max_body_bytes
@@ -55,8 +61,12 @@ class CallFront:
         message = _message(body) if complete else {}  # too large: the SDK answers 413
         request_id = message.get("id")
         call = Call.parse(
-            message.get("method"), message.get("params"), self.engine.identity.of_scope(scope), version,
-            headers.get("x-request-id", request_id), headers.get("traceparent"),
+            message.get("method"),
+            message.get("params"),
+            self.engine.identity.of_scope(scope),
+            version,
+            headers.get("x-request-id", request_id),
+            headers.get("traceparent"),
         )
         if call is None:
             await self.app(scope, receive, send)
@@ -72,8 +82,9 @@ class CallFront:
         finally:
             self.engine.release(decision)
 
-    async def _refuse(self, refusal: Refusal, call: Call, request_id: Any, scope: Scope, receive: Receive,
-                      send: Send) -> None:
+    async def _refuse(
+        self, refusal: Refusal, call: Call, request_id: Any, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         extra: dict[str, str] = {}
         if refusal.retry_after_header is not None:
             extra["Retry-After"] = refusal.retry_after_header
@@ -85,8 +96,12 @@ class CallFront:
             # Refused before the MCP pipeline, so its metrics stage never sees this call: count it here.
             self.count_refusal(call, refusal)
         response = json_rpc_error_response(
-            refusal.status, refusal.message, code=refusal.code, headers=extra,
-            request_id=request_id if isinstance(request_id, (str, int)) else None, data=refusal.data(),
+            refusal.status,
+            refusal.message,
+            code=refusal.code,
+            headers=extra,
+            request_id=request_id if isinstance(request_id, (str, int)) else None,
+            data=refusal.data(),
         )
         await response(scope, receive, send)
 

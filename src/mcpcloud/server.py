@@ -15,10 +15,10 @@ from mcp.server import MCPServer
 
 from mcpcloud import __version__
 from mcpcloud.config import Settings
-from mcpcloud.errors import ConfigError
-from mcpcloud.health import Health
 from mcpcloud.core.registry import ToolRegistry
 from mcpcloud.engine.engine import Engine
+from mcpcloud.errors import ConfigError
+from mcpcloud.health import Health
 from mcpcloud.observability.tracing import tracing_enabled
 from mcpcloud.packs import LifespanFactory, Pack, PackContext, load_pack, pack_settings
 from mcpcloud.pipeline import build_pipeline

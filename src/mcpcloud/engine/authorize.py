@@ -45,7 +45,9 @@ def _globs(patterns: list[str]) -> re.Pattern[str] | None:
 class Access(Policy):
     name = "authorize"
 
-    def __init__(self, tool_scopes: dict[str, tuple[str, ...]], rules: dict[str, _Rule], registry: ToolRegistry) -> None:
+    def __init__(
+        self, tool_scopes: dict[str, tuple[str, ...]], rules: dict[str, _Rule], registry: ToolRegistry
+    ) -> None:
         self.tool_scopes = tool_scopes
         self.rules = rules
         self.registry = registry

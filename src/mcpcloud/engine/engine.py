@@ -15,10 +15,10 @@ from functools import partial
 from time import perf_counter
 from typing import Any
 
-from mcpcloud.config import Settings
-from mcpcloud.core.calls import Call
 from mcp.shared.exceptions import MCPError
 
+from mcpcloud.config import Settings
+from mcpcloud.core.calls import Call
 from mcpcloud.core.outcomes import PROTOCOL_ERROR, Refusal, RefusedError, outcome_of_result, unavailable
 from mcpcloud.core.registry import ToolRegistry
 from mcpcloud.engine.authorize import Access
@@ -27,7 +27,6 @@ from mcpcloud.engine.policy import Policy, Proceed, overrides
 from mcpcloud.observability.audit import AuditLog
 from mcpcloud.state.errors import StateUnavailable
 from mcpcloud.state.ratelimit import RateLimiter
-
 
 DECISION_KEY = "mcpcloud.decision"
 """Where the HTTP front leaves its `Decision` in the ASGI scope, for the pipeline stage to run it."""
@@ -50,8 +49,14 @@ def refusal_of_state_fault(exc: StateUnavailable) -> Refusal:
 
 
 class Engine:
-    def __init__(self, identity: Identity, policies: list[Policy], registry: ToolRegistry,
-                 audit: AuditLog | None = None, access: Access | None = None) -> None:
+    def __init__(
+        self,
+        identity: Identity,
+        policies: list[Policy],
+        registry: ToolRegistry,
+        audit: AuditLog | None = None,
+        access: Access | None = None,
+    ) -> None:
         self.identity = identity
         self.policies = tuple(policies)
         self.registry = registry

@@ -41,6 +41,8 @@ class ToolTimeout(Policy):
             return await proceed()
         # Only reached when the deadline cancelled the call.
         return TimedOutResult(
-            content=[TextContent(type="text", text=f"tool {call.name!r} timed out after {seconds:g} s and was cancelled")],
+            content=[
+                TextContent(type="text", text=f"tool {call.name!r} timed out after {seconds:g} s and was cancelled")
+            ],
             is_error=True,
         )

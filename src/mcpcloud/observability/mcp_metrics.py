@@ -18,8 +18,8 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from mcpcloud.observability import metrics
 from mcpcloud.core.outcomes import DENIED, OUTCOMES, RATE_LIMITED
+from mcpcloud.observability import metrics
 
 REQUESTS_NAME = "mcpcloud_mcp_requests"
 REQUESTS_HELP = "MCP requests by method, tool and outcome (ok, tool_error, protocol_error, invalid, denied, rate_limited, timeout, unavailable)."
@@ -84,7 +84,7 @@ class LocalCollector(Collector):
             for outcome, count in series.outcomes.items():
                 requests.add_metric((series.method, series.tool, outcome), count)
             cumulative, buckets = 0, []
-            for label, count in zip(_BUCKET_LABELS, series.buckets):
+            for label, count in zip(_BUCKET_LABELS, series.buckets, strict=True):
                 cumulative += count
                 buckets.append((label, cumulative))
             duration.add_metric((series.method, series.tool), buckets, series.seconds)

@@ -21,7 +21,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from mcp.server import MCPServer
 from mcp.shared.uri_template import UriTemplate
@@ -38,19 +38,23 @@ from mcpcloud.core.registry import (
     read_scopes,
 )
 from mcpcloud.errors import ConfigError
-
-if TYPE_CHECKING:
-    from mcpcloud.health import Health
+from mcpcloud.health import Health, ReadinessCheck
 
 __all__ = [
-    "ENTRY_POINT_GROUP", "LifespanFactory", "Pack", "PackContext", "ReadinessCheck", "ToolPolicy", "ToolRegistry",
-    "available_packs", "default_scopes", "load_pack", "pack_settings",
+    "ENTRY_POINT_GROUP",
+    "LifespanFactory",
+    "Pack",
+    "PackContext",
+    "ReadinessCheck",
+    "ToolPolicy",
+    "ToolRegistry",
+    "available_packs",
+    "default_scopes",
+    "load_pack",
+    "pack_settings",
 ]
 
 ENTRY_POINT_GROUP = "mcpcloud.packs"
-
-ReadinessCheck = Callable[[], Awaitable[None]]
-"""Returns when the pack can serve; raises (with a message saying what is wrong) when it cannot."""
 
 LifespanFactory = Callable[[], AbstractAsyncContextManager[Any]]
 
@@ -154,8 +158,9 @@ class PackContext:
         )
 
         def decorator(fn: _F) -> _F:
-            policy = ResourcePolicy(uri=uri, pack=self.pack, scopes=_scopes(scopes, read_scopes(self.pack)),
-                                    template=template)
+            policy = ResourcePolicy(
+                uri=uri, pack=self.pack, scopes=_scopes(scopes, read_scopes(self.pack)), template=template
+            )
             self._register(self.registry.add_resource, policy)
             return register(fn)
 
@@ -183,7 +188,9 @@ class PackContext:
         """Register the pack's `completion/complete` handler (argument suggestions for its prompts and templates)."""
         return self._server.completion()
 
-    def protocol_handler(self, method: str, params_type: type[BaseModel], handler: Callable[..., Awaitable[Any]]) -> None:
+    def protocol_handler(
+        self, method: str, params_type: type[BaseModel], handler: Callable[..., Awaitable[Any]]
+    ) -> None:
         """Answer a protocol method the SDK has no high-level hook for (e.g. handshake-era `logging/setLevel`).
 
         `handler(ctx, params)` gets the SDK's request context and the validated params. Not for
@@ -245,4 +252,3 @@ def pack_settings(pack: Pack, raw: dict[str, Any] | None) -> BaseModel:
         return pack.Settings.model_validate(read_secret_files_deep(pack.Settings, raw or {}, prefix))
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, prefix=prefix)) from None
-

@@ -50,6 +50,10 @@ def call_of(ctx: ServerRequestContext[Any, Any], engine: Engine) -> Call | None:
         return Call.parse(ctx.method, ctx.params, principal, ctx.protocol_version, ctx.request_id)
     headers = request.headers
     return Call.parse(
-        ctx.method, ctx.params, principal, ctx.protocol_version,
-        headers.get("x-request-id", ctx.request_id), headers.get("traceparent"),
+        ctx.method,
+        ctx.params,
+        principal,
+        ctx.protocol_version,
+        headers.get("x-request-id", ctx.request_id),
+        headers.get("traceparent"),
     )

@@ -24,8 +24,16 @@ from mcpcloud.core.principal import (
     local_principal,
 )
 
-__all__ = ["ALL_SCOPES", "ANONYMOUS", "NOBODY", "PRINCIPAL_KEY", "Principal", "PrincipalKind", "attach",
-           "local_principal"]
+__all__ = [
+    "ALL_SCOPES",
+    "ANONYMOUS",
+    "NOBODY",
+    "PRINCIPAL_KEY",
+    "Principal",
+    "PrincipalKind",
+    "attach",
+    "local_principal",
+]
 
 
 def attach(scope: Scope, principal: Principal) -> AuthenticatedUser:
