@@ -1,0 +1,68 @@
+"""Who is calling: the one identity that logs, traces, the audit log, rate limits and cache keys name.
+
+Authentication establishes it on HTTP (API key or OAuth token); on stdio it is the configured
+local principal; with authentication off on loopback it is `anonymous`. Everything downstream
+reads `Principal.id` (stable, never a credential) and nothing else, so a log line, its trace,
+its audit record and its rate-limit bucket always agree on who called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+PRINCIPAL_KEY = "mcpcloud.principal"
+"""Where the HTTP layer leaves the request's principal in the ASGI scope."""
+ALL_SCOPES = "*"
+
+PrincipalKind = Literal["api_key", "oauth", "local", "anonymous"]
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    id: str
+    """`key:<id>`, `sub:<subject>`, `local:<name>` or `anonymous`: the name every record uses."""
+    kind: PrincipalKind
+    scopes: frozenset[str]
+    subject: str | None = None
+    client_id: str | None = None
+    issuer: str | None = None
+    name: str | None = None
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def display(self) -> str:
+        """For people: the key's or user's name next to the id when there is one."""
+        return f"{self.name} ({self.id})" if self.name else self.id
+
+    def has_scope(self, scope: str) -> bool:
+        return ALL_SCOPES in self.scopes or scope in self.scopes
+
+    def missing_scopes(self, required: tuple[str, ...]) -> tuple[str, ...]:
+        if ALL_SCOPES in self.scopes:
+            return ()
+        return tuple(s for s in required if s not in self.scopes)
+
+    @property
+    def identities(self) -> tuple[str, ...]:
+        """Every name a configuration rule may use for this principal."""
+        return (self.id, *self.aliases)
+
+    def audit_fields(self) -> dict[str, str]:
+        fields = {"principal": self.id, "kind": self.kind}
+        if self.subject:
+            fields["subject"] = self.subject
+        if self.client_id:
+            fields["client_id"] = self.client_id
+        return fields
+
+
+ANONYMOUS = Principal(id="anonymous", kind="anonymous", scopes=frozenset({ALL_SCOPES}))
+"""Who calls when authentication is off (allowed on loopback only)."""
+
+NOBODY = Principal(id="unauthenticated", kind="anonymous", scopes=frozenset())
+"""Never expected to reach a policy with authentication on; holds no scope, so fails closed."""
+
+
+def local_principal(name: str, scopes: list[str] | tuple[str, ...]) -> Principal:
+    return Principal(id=f"local:{name}", kind="local", scopes=frozenset(scopes), name=name)
