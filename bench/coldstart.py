@@ -79,8 +79,9 @@ def spawn_to_first_response(command: list[str], message: dict[str, object]) -> f
 def import_times(command: list[str], message: dict[str, object], top: int = 12) -> list[dict[str, object]]:
     """One spawn under `-X importtime`: the heaviest imports (top two nesting levels), cumulative ms."""
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
-    completed = subprocess.run(command, input=(json.dumps(message) + "\n").encode(), capture_output=True, env=env,
-                               timeout=60)
+    completed = subprocess.run(
+        command, input=(json.dumps(message) + "\n").encode(), capture_output=True, env=env, timeout=60
+    )
     rows = []
     for line in completed.stderr.decode(errors="replace").splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -93,7 +94,9 @@ def import_times(command: list[str], message: dict[str, object], top: int = 12) 
     return rows[:top]
 
 
-def measure(command: list[str], runs: int, messages: list[str] | None = None, imports: bool = True) -> dict[str, object]:
+def measure(
+    command: list[str], runs: int, messages: list[str] | None = None, imports: bool = True
+) -> dict[str, object]:
     report: dict[str, object] = {"command": command, "runs": runs}
     for name in messages or list(FIRST_MESSAGES):
         message = FIRST_MESSAGES[name]
@@ -113,8 +116,12 @@ def measure(command: list[str], runs: int, messages: list[str] | None = None, im
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--messages", nargs="+", choices=sorted(FIRST_MESSAGES),
-                        help="first messages to time (default: all; a 2025-era server only answers initialize)")
+    parser.add_argument(
+        "--messages",
+        nargs="+",
+        choices=sorted(FIRST_MESSAGES),
+        help="first messages to time (default: all; a 2025-era server only answers initialize)",
+    )
     parser.add_argument("--no-imports", dest="imports", action="store_false", help="skip the -X importtime spawn")
     parser.add_argument("command", nargs="*", help="server command (default: mcpcloud serve --transport stdio)")
     args = parser.parse_args()

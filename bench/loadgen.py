@@ -82,13 +82,20 @@ def percentile(sorted_values: list[int], fraction: float) -> float | None:
 
 
 async def run_load(
-    url: str, path_kind: str, connections: int, duration: float, warmup: float, server_pid: int | None = None,
+    url: str,
+    path_kind: str,
+    connections: int,
+    duration: float,
+    warmup: float,
+    server_pid: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run the load and return the measured window's figures."""
     window = Window()
     # Every connection is open (and, on the legacy path, initialized) before the clock runs.
-    opened = await asyncio.gather(*[_connect(url, path_kind, headers or {}) for _ in range(connections)], return_exceptions=True)
+    opened = await asyncio.gather(
+        *[_connect(url, path_kind, headers or {}) for _ in range(connections)], return_exceptions=True
+    )
     failures = [item for item in opened if isinstance(item, BaseException)]
     if failures:
         for item in opened:
@@ -138,14 +145,23 @@ async def run_load(
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True, help="MCP endpoint, e.g. http://127.0.0.1:8000/mcp")
-    parser.add_argument("--path", choices=sorted(SCENARIOS), default="modern",
-                        help="modern: 2026-07-28 stateless; legacy: 2025-11-25 session per connection")
+    parser.add_argument(
+        "--path",
+        choices=sorted(SCENARIOS),
+        default="modern",
+        help="modern: 2026-07-28 stateless; legacy: 2025-11-25 session per connection",
+    )
     parser.add_argument("--connections", type=int, default=1)
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of load before measuring")
     parser.add_argument("--server-pid", type=int, help="server process to account CPU for (Linux)")
-    parser.add_argument("--header", action="append", default=[], metavar="NAME:VALUE",
-                        help="extra header on every request (repeatable), e.g. an API key")
+    parser.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="NAME:VALUE",
+        help="extra header on every request (repeatable), e.g. an API key",
+    )
     return parser.parse_args(argv)
 
 

@@ -1,6 +1,6 @@
 """Markdown tables from a results document (bench/results/latest.json).
 
-    python bench/report.py bench/results/latest.json
+python bench/report.py bench/results/latest.json
 """
 
 from __future__ import annotations
@@ -71,8 +71,11 @@ def wrk_table(checks: list[dict[str, Any]], runs: list[dict[str, Any]]) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for check in checks:
-        ours = [r["rps"] for r in runs if (r["target"], r["path"], r["connections"]) ==
-                (check["target"], check["path"], check["connections"])]
+        ours = [
+            r["rps"]
+            for r in runs
+            if (r["target"], r["path"], r["connections"]) == (check["target"], check["path"], check["connections"])
+        ]
         lines.append(
             f"| {TARGET_TITLES.get(check['target'], check['target'])} | {check['connections']} | {_fmt(check['rps'])} "
             f"| {_fmt(_median(ours))} | {check['latency_ms']['p50']:.2f} / {check['latency_ms']['p99']:.2f} "
@@ -98,8 +101,10 @@ def coldstart_table(coldstart: dict[str, Any]) -> str:
         for name in ("server/discover", "initialize"):
             if name in report:
                 row = report[name]
-                lines.append(f"| {COLDSTART_TITLES.get(server, server)} | `{name}` | {row['median_ms']:.0f} "
-                             f"| {row['min_ms']:.0f}–{row['max_ms']:.0f} | {report['runs']} |")
+                lines.append(
+                    f"| {COLDSTART_TITLES.get(server, server)} | `{name}` | {row['median_ms']:.0f} "
+                    f"| {row['min_ms']:.0f}–{row['max_ms']:.0f} | {report['runs']} |"
+                )
     imports = next((report.get("imports") for report in coldstart.values() if report.get("imports")), [])
     if imports:
         lines += ["", "Heaviest imports in one spawn (`-X importtime`, cumulative):", ""]
@@ -112,8 +117,11 @@ def _cell(runs: list[dict[str, Any]], target: str, path: str, connections: int) 
     cpu = [r["cpu"]["server_cpu_us_per_request"] for r in reps if r["cpu"].get("server_cpu_us_per_request")]
     if not reps or not cpu:
         return None
-    return {"rps": _median([r["rps"] for r in reps]), "cpu_us": _median(cpu),
-            "p99": _median([r["latency_ms"]["p99"] for r in reps])}
+    return {
+        "rps": _median([r["rps"] for r in reps]),
+        "cpu_us": _median(cpu),
+        "p99": _median([r["latency_ms"]["p99"] for r in reps]),
+    }
 
 
 RATIOS = (
@@ -131,8 +139,10 @@ RATIOS = (
 
 def ratios_table(runs: list[dict[str, Any]]) -> str:
     """Ours against the anchors, same run: req/s ratio and the CPU-per-request ratio (load-independent)."""
-    lines = ["| ours | anchor | conns | req/s ratio | CPU/request ratio (anchor ÷ ours) | target |",
-             "| --- | --- | ---: | ---: | ---: | --- |"]
+    lines = [
+        "| ours | anchor | conns | req/s ratio | CPU/request ratio (anchor ÷ ours) | target |",
+        "| --- | --- | ---: | ---: | ---: | --- |",
+    ]
     for ours, our_path, anchor, anchor_path, goal in RATIOS:
         for conns in sorted({r["connections"] for r in runs}, reverse=True):
             a, b = _cell(runs, ours, our_path, conns), _cell(runs, anchor, anchor_path, conns)
@@ -140,9 +150,11 @@ def ratios_table(runs: list[dict[str, Any]]) -> str:
                 continue
             rps, cpu = a["rps"] / b["rps"], b["cpu_us"] / a["cpu_us"]
             verdict = "" if goal is None else f"≥ {goal:g}×: {'met' if min(rps, cpu) >= goal else 'missed'}"
-            lines.append(f"| {TARGET_TITLES.get(ours, ours)}, {PATH_TITLES[our_path]} "
-                         f"| {TARGET_TITLES.get(anchor, anchor)}, {PATH_TITLES[anchor_path]} | {conns} "
-                         f"| {rps:.2f}× | {cpu:.2f}× | {verdict} |")
+            lines.append(
+                f"| {TARGET_TITLES.get(ours, ours)}, {PATH_TITLES[our_path]} "
+                f"| {TARGET_TITLES.get(anchor, anchor)}, {PATH_TITLES[anchor_path]} | {conns} "
+                f"| {rps:.2f}× | {cpu:.2f}× | {verdict} |"
+            )
     return "\n".join(lines) if len(lines) > 2 else "_no pair of targets in this run._"
 
 
@@ -152,14 +164,19 @@ def memory_table(memory: dict[str, Any]) -> str:
     lines = ["| server | RSS idle MiB | RSS after load MiB | peak RSS MiB |", "| --- | ---: | ---: | ---: |"]
     for target, figures in memory.items():
         after = figures.get("after_load", figures["idle"])
-        lines.append(f"| {TARGET_TITLES.get(target, target)} | {figures['idle']['rss_mib']:.1f} "
-                     f"| {after['rss_mib']:.1f} | {after['peak_rss_mib']:.1f} |")
+        lines.append(
+            f"| {TARGET_TITLES.get(target, target)} | {figures['idle']['rss_mib']:.1f} "
+            f"| {after['rss_mib']:.1f} | {after['peak_rss_mib']:.1f} |"
+        )
     return "\n".join(lines)
 
 
 def _unprofiled_cpu_us(runs: list[dict[str, Any]]) -> float | None:
-    cpu_us = [r["cpu"].get("server_cpu_us_per_request") for r in runs
-              if (r["target"], r["path"], r["connections"]) == ("mcpcloud", "modern", 32)]
+    cpu_us = [
+        r["cpu"].get("server_cpu_us_per_request")
+        for r in runs
+        if (r["target"], r["path"], r["connections"]) == ("mcpcloud", "modern", 32)
+    ]
     cpu_us = [c for c in cpu_us if c]
     return _median(cpu_us) if cpu_us else None
 
@@ -170,17 +187,24 @@ def profile_tables(profile: dict[str, Any] | None, runs: list[dict[str, Any]]) -
     load = profile.get("load_during_profile") or {}
     sampled_us = (load.get("cpu") or {}).get("server_cpu_us_per_request")
     cpu_us = _unprofiled_cpu_us(runs)
-    lines = [f"{profile['samples']} samples (py-spy, 100 Hz, GIL-holding only) under 32-connection load"
-             + (f"; server CPU {sampled_us:,.0f} µs/request while sampled" if sampled_us else "")
-             + (f", {cpu_us:,.0f} µs unprofiled (the µs column below)" if cpu_us else "") + ".", ""]
+    lines = [
+        f"{profile['samples']} samples (py-spy, 100 Hz, GIL-holding only) under 32-connection load"
+        + (f"; server CPU {sampled_us:,.0f} µs/request while sampled" if sampled_us else "")
+        + (f", {cpu_us:,.0f} µs unprofiled (the µs column below)" if cpu_us else "")
+        + ".",
+        "",
+    ]
     lines += ["| owner (innermost of mcpcloud / SDK / starlette / uvicorn on the stack) | share |", "| --- | ---: |"]
     lines += [f"| {row['name']} | {row['share']:.1%} |" for row in profile["by_owner"]]
     lines += ["", "| library executing (leaf frame) | share |", "| --- | ---: |"]
     lines += [f"| {row['name']} | {row['share']:.1%} |" for row in profile["by_leaf_layer"]]
     if profile.get("request_steps"):
         per_request = " | ≈ µs/req" if cpu_us else ""
-        lines += ["", f"| step of one tools/call (inclusive; indented rows are parts of the row above) | share{per_request} |",
-                  "| --- | ---: |" + (" ---: |" if cpu_us else "")]
+        lines += [
+            "",
+            f"| step of one tools/call (inclusive; indented rows are parts of the row above) | share{per_request} |",
+            "| --- | ---: |" + (" ---: |" if cpu_us else ""),
+        ]
         for row in profile["request_steps"]:
             label = row["name"].replace("  ", "&nbsp;&nbsp;")
             extra = f" | {row['share'] * cpu_us:,.0f}" if cpu_us else ""
@@ -197,27 +221,36 @@ def machine_block(doc: dict[str, Any]) -> str:
     packages = ", ".join(f"{k} {v}" for k, v in m["packages"].items())
     before, after = doc.get("load_average_before"), doc.get("load_average_after")
     settings = doc["settings"]
-    return "\n".join([
-        f"- date: {m['date_utc']}; mcpcloud rev `{m['mcpcloud_git_rev']}`{' (dirty tree)' if m['mcpcloud_git_dirty'] else ''}",
-        f"- machine: {m['cpu_model']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}",
-        f"- Python {m['python']}; {packages}; {m['wrk']}",
-        f"- server on core {settings['server_core']}, generator on core {settings['generator_core']}; "
-        f"{settings['repeat']} repetitions of {settings['duration_s']} s after {settings['warmup_s']} s warm-up each "
-        f"({settings['warmup_first_s']} s warm-up per server and path)",
-        f"- 1-minute load average before / after: {before[0]:.2f} / {after[0]:.2f}" if before and after else "",
-        f"- whole run: {doc.get('elapsed_s', 0):.0f} s",
-    ])
+    return "\n".join(
+        [
+            f"- date: {m['date_utc']}; mcpcloud rev `{m['mcpcloud_git_rev']}`{' (dirty tree)' if m['mcpcloud_git_dirty'] else ''}",
+            f"- machine: {m['cpu_model']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}",
+            f"- Python {m['python']}; {packages}; {m['wrk']}",
+            f"- server on core {settings['server_core']}, generator on core {settings['generator_core']}; "
+            f"{settings['repeat']} repetitions of {settings['duration_s']} s after {settings['warmup_s']} s warm-up each "
+            f"({settings['warmup_first_s']} s warm-up per server and path)",
+            f"- 1-minute load average before / after: {before[0]:.2f} / {after[0]:.2f}" if before and after else "",
+            f"- whole run: {doc.get('elapsed_s', 0):.0f} s",
+        ]
+    )
 
 
 def render_markdown(doc: dict[str, Any]) -> str:
     sections = [
-        "### Machine and versions", machine_block(doc),
-        "### tools/call `echo` over HTTP", http_table(doc["runs"]),
-        "### Ratios (same run)", ratios_table(doc["runs"]),
-        "### Memory (server process, /proc VmRSS / VmHWM)", memory_table(doc.get("memory", {})),
-        "### wrk cross-check (2026-07-28 path)", wrk_table(doc.get("wrk", []), doc["runs"]),
-        "### stdio cold start (spawn to first response)", coldstart_table(doc.get("coldstart", {})),
-        "### Profile of mcpcloud, 2026-07-28 path", profile_tables(doc.get("profile"), doc["runs"]),
+        "### Machine and versions",
+        machine_block(doc),
+        "### tools/call `echo` over HTTP",
+        http_table(doc["runs"]),
+        "### Ratios (same run)",
+        ratios_table(doc["runs"]),
+        "### Memory (server process, /proc VmRSS / VmHWM)",
+        memory_table(doc.get("memory", {})),
+        "### wrk cross-check (2026-07-28 path)",
+        wrk_table(doc.get("wrk", []), doc["runs"]),
+        "### stdio cold start (spawn to first response)",
+        coldstart_table(doc.get("coldstart", {})),
+        "### Profile of mcpcloud, 2026-07-28 path",
+        profile_tables(doc.get("profile"), doc["runs"]),
     ]
     return "\n\n".join(sections) + "\n"
 

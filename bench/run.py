@@ -19,9 +19,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,21 +62,47 @@ MCPCLOUD_HTTP = (_mcpcloud(), "serve", "--transport", "http")
 TARGETS = (
     Target("bare", "bare ASGI app on uvicorn (ceiling)", (PYTHON, str(BENCH / "targets" / "bare_app.py")), ("modern",)),
     # fastmcp (TypeScript SDK 1.x underneath) speaks the handshake era only: its figures are the 2025-11-25 path.
-    Target("fastmcp-ts", "TypeScript fastmcp, three tools, stateful", fastmcp_target.http_command(), ("legacy",),
-           install=fastmcp_target.ensure_installed),
+    Target(
+        "fastmcp-ts",
+        "TypeScript fastmcp, three tools, stateful",
+        fastmcp_target.http_command(),
+        ("legacy",),
+        install=fastmcp_target.ensure_installed,
+    ),
     Target("sdk", "SDK alone (MCPServer.streamable_http_app)", SDK_SERVER, ("modern", "legacy")),
     Target("mcpcloud", "mcpcloud serve --transport http", MCPCLOUD_HTTP, ("modern", "legacy")),
-    Target("mcpcloud-prod", "mcpcloud, production pipeline (API key, Redis rate limit, metrics, audit file)",
-           MCPCLOUD_HTTP, ("modern", "legacy"), setup=production_env),
+    Target(
+        "mcpcloud-prod",
+        "mcpcloud, production pipeline (API key, Redis rate limit, metrics, audit file)",
+        MCPCLOUD_HTTP,
+        ("modern", "legacy"),
+        setup=production_env,
+    ),
     # The same two with the fast path off: what the SDK's per-request machinery costs inside mcpcloud.
-    Target("mcpcloud-sdkpath", "mcpcloud, defaults, fast path off", MCPCLOUD_HTTP, ("modern",),
-           env={"MCPCLOUD_HTTP__FAST_PATH": "false"}),
-    Target("mcpcloud-prod-sdkpath", "mcpcloud, production pipeline, fast path off", MCPCLOUD_HTTP, ("modern",),
-           setup=production_env, env={"MCPCLOUD_HTTP__FAST_PATH": "false"}),
+    Target(
+        "mcpcloud-sdkpath",
+        "mcpcloud, defaults, fast path off",
+        MCPCLOUD_HTTP,
+        ("modern",),
+        env={"MCPCLOUD_HTTP__FAST_PATH": "false"},
+    ),
+    Target(
+        "mcpcloud-prod-sdkpath",
+        "mcpcloud, production pipeline, fast path off",
+        MCPCLOUD_HTTP,
+        ("modern",),
+        setup=production_env,
+        env={"MCPCLOUD_HTTP__FAST_PATH": "false"},
+    ),
     # What-if variants of the SDK alone, for "Where the time goes".
     Target("sdk-async", "SDK alone, echo as async def", (*SDK_SERVER, "--async-tool"), ("modern",), (32,)),
-    Target("sdk-async-json", "SDK alone, async echo, json_response=True", (*SDK_SERVER, "--async-tool",
-           "--json-response"), ("modern",), (32,)),
+    Target(
+        "sdk-async-json",
+        "SDK alone, async echo, json_response=True",
+        (*SDK_SERVER, "--async-tool", "--json-response"),
+        ("modern",),
+        (32,),
+    ),
 )
 
 
@@ -117,8 +142,13 @@ def pinned_server(target: Target, log_dir: Path) -> Iterator[Served]:
     # No stray MCPCLOUD_* settings from the caller: the figures are the target's own configuration.
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("MCPCLOUD_")}
     with open(log_dir / f"{target.name}.log", "wb") as log:
-        process = subprocess.Popen([*on_core(SERVER_CORE), *target.argv(port)], stdout=log, stderr=log,
-                                   cwd=ROOT, env={**base_env, **target.env, **env})
+        process = subprocess.Popen(
+            [*on_core(SERVER_CORE), *target.argv(port)],
+            stdout=log,
+            stderr=log,
+            cwd=ROOT,
+            env={**base_env, **target.env, **env},
+        )
         try:
             wait_for_port(port, process)
             yield Served(f"http://127.0.0.1:{port}/mcp", process.pid, headers)
@@ -143,9 +173,23 @@ def memory(pid: int) -> dict[str, float]:
 
 
 def loadgen(served: Served, path: str, connections: int, duration: float, warmup: float) -> dict:
-    argv = [*on_core(GENERATOR_CORE), PYTHON, str(BENCH / "loadgen.py"), "--url", served.url, "--path", path,
-            "--connections", str(connections), "--duration", str(duration), "--warmup", str(warmup),
-            "--server-pid", str(served.pid)]
+    argv = [
+        *on_core(GENERATOR_CORE),
+        PYTHON,
+        str(BENCH / "loadgen.py"),
+        "--url",
+        served.url,
+        "--path",
+        path,
+        "--connections",
+        str(connections),
+        "--duration",
+        str(duration),
+        "--warmup",
+        str(warmup),
+        "--server-pid",
+        str(served.pid),
+    ]
     for name, value in served.headers.items():
         argv += ["--header", f"{name}:{value}"]
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=duration + warmup + 120)
@@ -160,8 +204,16 @@ def wrk(url: str, connections: int, duration: float) -> dict | None:
     if shutil.which("wrk") is None:
         return None
     seconds = max(1, round(duration))  # wrk takes whole seconds
-    argv = [*on_core(GENERATOR_CORE), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-            "-s", str(BENCH / "wrk" / "echo.lua"), url]
+    argv = [
+        *on_core(GENERATOR_CORE),
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "-s",
+        str(BENCH / "wrk" / "echo.lua"),
+        url,
+    ]
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     try:
         summary = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -200,10 +252,12 @@ def run_http(args: argparse.Namespace, log_dir: Path) -> tuple[list[dict], list[
                         result = loadgen(served, path, connections, args.duration, args.warmup)
                         result.update(target=target.name, repetition=repetition)
                         runs.append(result)
-                        log(f"{target.name} {path} c={connections} #{repetition}: {result['rps']} req/s, "
+                        log(
+                            f"{target.name} {path} c={connections} #{repetition}: {result['rps']} req/s, "
                             f"p50 {result['latency_ms']['p50']} ms, p99 {result['latency_ms']['p99']} ms, "
                             f"errors {result['errors']}, server core {result['cpu'].get('server_cpu_share')}, "
-                            f"{result['cpu'].get('server_cpu_us_per_request')} µs CPU/req")
+                            f"{result['cpu'].get('server_cpu_us_per_request')} µs CPU/req"
+                        )
                     if path == "modern" and args.wrk and target.connections is None and not served.headers:
                         check = wrk(served.url, connections, args.duration)
                         if check is not None:
@@ -241,8 +295,13 @@ def coldstart(runs: int, work: Path) -> dict:
     report = {}
     for name, command, options in coldstart_rows(work):
         log(f"stdio cold start {name} x{runs}")
-        completed = subprocess.run([*on_core(SERVER_CORE), PYTHON, str(BENCH / "coldstart.py"), "--runs", str(runs),
-                                    *options, "--", *command], capture_output=True, text=True, timeout=900, cwd=ROOT)
+        completed = subprocess.run(
+            [*on_core(SERVER_CORE), PYTHON, str(BENCH / "coldstart.py"), "--runs", str(runs), *options, "--", *command],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=ROOT,
+        )
         if completed.returncode != 0:
             raise RuntimeError(f"coldstart of {name} failed: {completed.stderr[-2000:]}")
         report[name] = json.loads(completed.stdout)
@@ -267,8 +326,9 @@ def main() -> int:
     parser.add_argument("--warmup-first", type=float, default=1.5, help="warm-up per server and path")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 32])
-    parser.add_argument("--targets", nargs="+", choices=[t.name for t in TARGETS],
-                        help="only these servers (default: all)")
+    parser.add_argument(
+        "--targets", nargs="+", choices=[t.name for t in TARGETS], help="only these servers (default: all)"
+    )
     parser.add_argument("--coldstart-runs", type=int, default=10)
     parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument("--no-wrk", dest="wrk", action="store_false")
@@ -284,10 +344,18 @@ def main() -> int:
 
     started = time.time()
     log_dir = RESULTS / "logs"
-    document: dict = {"machine": describe_machine(ROOT), "settings": {
-        "duration_s": args.duration, "warmup_s": args.warmup, "warmup_first_s": args.warmup_first,
-        "repeat": args.repeat, "connections": args.connections, "server_core": SERVER_CORE,
-        "generator_core": GENERATOR_CORE}}
+    document: dict = {
+        "machine": describe_machine(ROOT),
+        "settings": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "warmup_first_s": args.warmup_first,
+            "repeat": args.repeat,
+            "connections": args.connections,
+            "server_core": SERVER_CORE,
+            "generator_core": GENERATOR_CORE,
+        },
+    }
     document["load_average_before"] = os.getloadavg()
     document["runs"], document["wrk"], document["memory"] = run_http(args, log_dir)
     document["load_average_after_http"] = os.getloadavg()

@@ -60,8 +60,13 @@ class ModernEcho:
             "io.modelcontextprotocol/clientInfo": CLIENT_INFO,
             "io.modelcontextprotocol/clientCapabilities": {},
         }
-        headers = {**ACCEPT, "MCP-Protocol-Version": MODERN_VERSION, "Mcp-Method": "tools/call", "Mcp-Name": "echo",
-                   **(extra or {})}
+        headers = {
+            **ACCEPT,
+            "MCP-Protocol-Version": MODERN_VERSION,
+            "Mcp-Method": "tools/call",
+            "Mcp-Name": "echo",
+            **(extra or {}),
+        }
         self._template = _RequestTemplate("POST", path, host, headers, echo_params(meta))
 
     async def open(self) -> None:
@@ -95,8 +100,12 @@ class LegacyEcho:
         if response.status != 200 or not session_id:
             raise RuntimeError(f"initialize failed: HTTP {response.status} {response.body[:200]!r}")
         self._session_id = session_id
-        session_headers = {**ACCEPT, "Mcp-Session-Id": session_id, "MCP-Protocol-Version": LEGACY_VERSION,
-                           **self._extra}
+        session_headers = {
+            **ACCEPT,
+            "Mcp-Session-Id": session_id,
+            "MCP-Protocol-Version": LEGACY_VERSION,
+            **self._extra,
+        }
         initialized = await self._post(session_headers, {"jsonrpc": "2.0", "method": "notifications/initialized"})
         if initialized.status != 202:
             raise RuntimeError(f"notifications/initialized failed: HTTP {initialized.status}")

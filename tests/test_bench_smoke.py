@@ -28,10 +28,25 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     server.stop()
 
 
-def _loadgen(url: str, path: str, server_pid: int, headers: dict[str, str] | None = None,
-             duration: float = 1) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, str(LOADGEN), "--url", url, "--path", path, "--connections", "2", "--warmup", "0.2",
-            "--duration", str(duration), "--server-pid", str(server_pid)]
+def _loadgen(
+    url: str, path: str, server_pid: int, headers: dict[str, str] | None = None, duration: float = 1
+) -> subprocess.CompletedProcess[str]:
+    argv = [
+        sys.executable,
+        str(LOADGEN),
+        "--url",
+        url,
+        "--path",
+        path,
+        "--connections",
+        "2",
+        "--warmup",
+        "0.2",
+        "--duration",
+        str(duration),
+        "--server-pid",
+        str(server_pid),
+    ]
     for name, value in (headers or {}).items():
         argv += ["--header", f"{name}: {value}"]
     return subprocess.run(argv, capture_output=True, text=True, timeout=60)
@@ -71,11 +86,27 @@ def test_loadgen_drives_mcpcloud_without_errors(live_server: tuple[str, int], pa
 
     # The report renders these figures (guards bench/report.py against the result shape drifting).
     document = {
-        "machine": {"date_utc": "now", "cpu_model": "cpu", "cores": 2, "memory_gib": 1, "kernel": "k",
-                    "python": "3", "packages": {"mcp": "2"}, "wrk": "none", "mcpcloud_git_rev": "rev",
-                    "mcpcloud_git_dirty": False},
-        "settings": {"duration_s": 1, "warmup_s": 0.2, "warmup_first_s": 0, "repeat": 1, "connections": [2],
-                     "server_core": "0", "generator_core": "1"},
+        "machine": {
+            "date_utc": "now",
+            "cpu_model": "cpu",
+            "cores": 2,
+            "memory_gib": 1,
+            "kernel": "k",
+            "python": "3",
+            "packages": {"mcp": "2"},
+            "wrk": "none",
+            "mcpcloud_git_rev": "rev",
+            "mcpcloud_git_dirty": False,
+        },
+        "settings": {
+            "duration_s": 1,
+            "warmup_s": 0.2,
+            "warmup_first_s": 0,
+            "repeat": 1,
+            "connections": [2],
+            "server_core": "0",
+            "generator_core": "1",
+        },
         "runs": [{**result, "target": "mcpcloud", "repetition": 1}],
         "wrk": [],
         "coldstart": {"runs": 0},

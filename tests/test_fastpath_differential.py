@@ -91,11 +91,23 @@ CORPUS: list[Case] = [
     fast(listing("tools/list")),
     fast(listing("server/discover")),
     fast(with_meta(call("echo", {"message": "no client info"}), **{"io.modelcontextprotocol/clientInfo": None})),
-    Case("string id", fast=True, tool="echo", message={
-        "jsonrpc": "2.0", "id": "req-7", "method": "tools/call",
-        "params": {"name": "echo", "arguments": {"message": "s"}, "_meta": modern_envelope()}}),
-    Case("id zero", fast=True, method="tools/list", message={
-        "jsonrpc": "2.0", "id": 0, "method": "tools/list", "params": {"_meta": modern_envelope()}}),
+    Case(
+        "string id",
+        fast=True,
+        tool="echo",
+        message={
+            "jsonrpc": "2.0",
+            "id": "req-7",
+            "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"message": "s"}, "_meta": modern_envelope()},
+        },
+    ),
+    Case(
+        "id zero",
+        fast=True,
+        method="tools/list",
+        message={"jsonrpc": "2.0", "id": 0, "method": "tools/list", "params": {"_meta": modern_envelope()}},
+    ),
     fast(call("echo", {"message": "accept */*"}, headers={"Accept": "*/*"})),
     fast(call("echo", {"message": "charset"}, headers={"Content-Type": "application/json; charset=utf-8"})),
     # Tool failures: isError results.
@@ -135,28 +147,80 @@ CORPUS: list[Case] = [
     Case("name not a string", params={"name": ["echo"], "_meta": modern_envelope()}, tool="echo"),
     Case("params not an object", params=["echo"], tool="echo"),
     Case("parse error", raw=b'{"jsonrpc": "2.0", "id": 1, "method": "tools/call", ', tool="echo"),
-    Case("lone surrogate", fast=True, raw=b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo",'
-         b'"arguments":{"message":"\\ud800"},"_meta":' + json.dumps(modern_envelope()).encode() + b"}}", tool="echo"),
+    Case(
+        "lone surrogate",
+        raw=b'{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo",'
+        b'"arguments":{"message":"\\ud800"},"_meta":' + json.dumps(modern_envelope()).encode() + b"}}",
+        tool="echo",
+    ),
     Case("batch", raw=b"[]", tool="echo"),
-    Case("notification", message={"jsonrpc": "2.0", "method": "tools/call",
-                                  "params": {"name": "echo", "_meta": modern_envelope()}}, tool="echo"),
-    Case("null id", message={"jsonrpc": "2.0", "id": None, "method": "tools/call",
-                             "params": {"name": "echo", "_meta": modern_envelope()}}, tool="echo"),
-    Case("bool id", message={"jsonrpc": "2.0", "id": True, "method": "tools/call",
-                             "params": {"name": "echo", "arguments": {"message": "b"}, "_meta": modern_envelope()}},
-         tool="echo"),
-    Case("float id", message={"jsonrpc": "2.0", "id": 1.5, "method": "tools/call",
-                              "params": {"name": "echo", "arguments": {"message": "f"}, "_meta": modern_envelope()}},
-         tool="echo"),
-    Case("huge id", fast=True, message={"jsonrpc": "2.0", "id": 10**30, "method": "tools/call",
-                             "params": {"name": "echo", "arguments": {"message": "h"}, "_meta": modern_envelope()}},
-         tool="echo"),
-    Case("jsonrpc 1.0", message={"jsonrpc": "1.0", "id": 1, "method": "tools/call",
-                                 "params": {"name": "echo", "arguments": {"message": "v"}, "_meta": modern_envelope()}},
-         tool="echo"),
-    Case("extra member", message={"jsonrpc": "2.0", "id": 1, "method": "tools/call", "extra": True,
-                                  "params": {"name": "echo", "arguments": {"message": "e"}, "_meta": modern_envelope()}},
-         tool="echo"),
+    Case(
+        "notification",
+        message={"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "echo", "_meta": modern_envelope()}},
+        tool="echo",
+    ),
+    Case(
+        "null id",
+        message={
+            "jsonrpc": "2.0",
+            "id": None,
+            "method": "tools/call",
+            "params": {"name": "echo", "_meta": modern_envelope()},
+        },
+        tool="echo",
+    ),
+    Case(
+        "bool id",
+        message={
+            "jsonrpc": "2.0",
+            "id": True,
+            "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"message": "b"}, "_meta": modern_envelope()},
+        },
+        tool="echo",
+    ),
+    Case(
+        "float id",
+        message={
+            "jsonrpc": "2.0",
+            "id": 1.5,
+            "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"message": "f"}, "_meta": modern_envelope()},
+        },
+        tool="echo",
+    ),
+    Case(
+        "huge id",
+        fast=True,
+        message={
+            "jsonrpc": "2.0",
+            "id": 10**30,
+            "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"message": "h"}, "_meta": modern_envelope()},
+        },
+        tool="echo",
+    ),
+    Case(
+        "jsonrpc 1.0",
+        message={
+            "jsonrpc": "1.0",
+            "id": 1,
+            "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"message": "v"}, "_meta": modern_envelope()},
+        },
+        tool="echo",
+    ),
+    Case(
+        "extra member",
+        message={
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "tools/call",
+            "extra": True,
+            "params": {"name": "echo", "arguments": {"message": "e"}, "_meta": modern_envelope()},
+        },
+        tool="echo",
+    ),
     call("echo", {"message": "x" * (MAX_BODY + 10)}),  # 413
     Case("unknown method", method="foo/bar", params={"_meta": modern_envelope()}),
     fast(call("echo", {"message": "still serving"})),
@@ -164,8 +228,12 @@ CORPUS: list[Case] = [
 
 
 def _request(case: Case, keys: dict[str, str]) -> tuple[list[tuple[str, str]], bytes]:
-    headers = {"Content-Type": "application/json", "Accept": ACCEPT, "MCP-Protocol-Version": MODERN,
-               "Mcp-Method": case.method}
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": ACCEPT,
+        "MCP-Protocol-Version": MODERN,
+        "Mcp-Method": case.method,
+    }
     if case.tool is not None:
         headers["Mcp-Name"] = case.tool
     if keys.get(case.key):
@@ -240,8 +308,9 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningS
         "MCPCLOUD_LOG__LEVEL": "DEBUG",
     }
     fast = start_server(tmp, env={**common, "MCPCLOUD_AUDIT__FILE": str(tmp / "audit-fast.log")})
-    sdk = start_server(tmp, env={**common, "MCPCLOUD_AUDIT__FILE": str(tmp / "audit-sdk.log"),
-                                 "MCPCLOUD_HTTP__FAST_PATH": "false"})
+    sdk = start_server(
+        tmp, env={**common, "MCPCLOUD_AUDIT__FILE": str(tmp / "audit-sdk.log"), "MCPCLOUD_HTTP__FAST_PATH": "false"}
+    )
     yield fast, sdk, keys
     fast.stop()
     sdk.stop()
@@ -283,9 +352,11 @@ def test_every_request_of_the_corpus_gets_the_same_answer_both_ways(servers: Any
     # The request metrics count the same requests with the same outcomes.
     def counts(server: RunningServer) -> list[str]:
         text = httpx.get(f"{server.base_url}/metrics").text
-        return sorted(re.sub(r"\s.*$", "", line) + " " + line.split()[-1] for line in text.splitlines()
-                      if line.startswith("mcpcloud_mcp_requests_total"))
+        return sorted(
+            re.sub(r"\s.*$", "", line) + " " + line.split()[-1]
+            for line in text.splitlines()
+            if line.startswith("mcpcloud_mcp_requests_total")
+        )
 
     assert counts(fast_server) == counts(sdk)
     assert any("tools/call" in line and 'tool="echo"' in line for line in counts(fast_server))
-

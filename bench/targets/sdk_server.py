@@ -53,8 +53,9 @@ def main() -> None:
     if args.port is None:
         parser.error("--port is required unless --stdio")
     app = build(args.async_tool).streamable_http_app(host=args.host, json_response=args.json_response)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, lifespan="on",
-                server_header=False)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_config=None, access_log=False, lifespan="on", server_header=False
+    )
 
 
 if __name__ == "__main__":

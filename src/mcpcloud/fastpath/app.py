@@ -21,14 +21,15 @@ from mcpcloud.fastpath.eligibility import SERVER_DISCOVER, TOOLS_CALL, TOOLS_LIS
 from mcpcloud.fastpath.lists import ListResults
 from mcpcloud.fastpath.tools import FastTools
 from mcpcloud.fastpath.wire import error_body, result_body, send_json
-from mcpcloud.security.callgate import _read_body, _replay
+from mcpcloud.http_body import read_body, replay
 
 logger = logging.getLogger("mcpcloud.fastpath")
 
 
 class FastPath:
-    def __init__(self, sdk_app: ASGIApp, mcp: MCPServer[Any], manager: StreamableHTTPSessionManager,
-                 max_body_bytes: int) -> None:
+    def __init__(
+        self, sdk_app: ASGIApp, mcp: MCPServer[Any], manager: StreamableHTTPSessionManager, max_body_bytes: int
+    ) -> None:
         self.sdk_app = sdk_app
         self.mcp = mcp
         self.server: Server[Any] = mcp._lowlevel_server  # the SDK exposes no public accessor
@@ -41,21 +42,27 @@ class FastPath:
         self.shaper = ServerRunner(self.server, Connection.from_envelope(LATEST_MODERN_VERSION, None, None), None)
         self._metas: dict[str, Any] = {}
         self._debug = logger.isEnabledFor(logging.DEBUG)  # decided once: the check itself is not free per request
-        self._sdk_handlers = {TOOLS_CALL: mcp._handle_call_tool, TOOLS_LIST: mcp._handle_list_tools,
-                              SERVER_DISCOVER: self.server._handle_discover}
-        self._handlers: dict[str, CallNext] = {TOOLS_CALL: self._call_tool, TOOLS_LIST: self._listed,
-                                               SERVER_DISCOVER: self._listed}
+        self._sdk_handlers = {
+            TOOLS_CALL: mcp._handle_call_tool,
+            TOOLS_LIST: mcp._handle_list_tools,
+            SERVER_DISCOVER: self.server._handle_discover,
+        }
+        self._handlers: dict[str, CallNext] = {
+            TOOLS_CALL: self._call_tool,
+            TOOLS_LIST: self._listed,
+            SERVER_DISCOVER: self._listed,
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         routing = routing_of(scope["headers"]) if scope["type"] == "http" and scope["method"] == "POST" else None
         if routing is None or not self._serves(routing.method):
             await self.sdk_app(scope, receive, send)
             return
-        body, complete = await _read_body(receive, self.max_body_bytes)
+        body, complete = await read_body(receive, self.max_body_bytes)
         # Too large: the SDK's body limit answers 413.
         exchange = self._exchange(body, routing) if complete and len(body) <= self.max_body_bytes else None
         if exchange is None:
-            await self.sdk_app(scope, _replay(body, receive, more=not complete), send)
+            await self.sdk_app(scope, replay(body, receive, more=not complete), send)
             return
         ctx = ServerRequestContext(
             session=None,  # type: ignore[arg-type]  # no back-channel on this path; no fast tool takes the Context
@@ -65,7 +72,7 @@ class FastPath:
             params=exchange.params,
             request_id=exchange.request_id,
             meta=self._meta(exchange.params),
-            request=Request(scope, _replay(body, receive)),  # a stage may read the body again
+            request=Request(scope, replay(body, receive)),  # a stage may read the body again
         )
         try:
             result = await self._chain(self._handlers[exchange.method])(ctx)
