@@ -86,6 +86,11 @@ CORPUS: list[Case] = [
     fast(call("listing", {"n": 3})),
     fast(call("listing", {"n": 0})),
     fast(call("nothing")),
+    fast(call("short_text", {"message": "abc"})),
+    fast(call("short_text", {"message": "much too long"})),  # fails the declared output: isError
+    fast(call("plain_text", {"message": "one"})),
+    fast(call("plain_text", {"message": "two ✓"})),
+    fast(call("echo", {"message": "after the first text result, the shortcut"})),
     fast(listing("tools/list")),
     fast(listing("tools/list", key="limited")),  # another visibility class: the shapes tools are hidden
     fast(listing("tools/list")),
@@ -190,8 +195,7 @@ CORPUS: list[Case] = [
         tool="echo",
     ),
     Case(
-        "huge id",
-        fast=True,
+        "huge id",  # beyond 64 bits: orjson refuses it, so the SDK answers
         message={
             "jsonrpc": "2.0",
             "id": 10**30,

@@ -5,6 +5,8 @@ tests/test_fastpath_differential.py calls each with the fast path on and off and
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
@@ -72,3 +74,13 @@ def register(ctx: PackContext) -> None:
     async def with_context(message: str, ctx: Context) -> str:
         """Takes the request Context: never on the fast path."""
         return f"{message} ({ctx.request_id})"
+
+    @ctx.tool(annotations=READ_ONLY)
+    async def short_text(message: str) -> Annotated[str, Field(max_length=5)]:
+        """A constrained text result: the SDK validates each one (a long one is a tool error)."""
+        return message
+
+    @ctx.tool(annotations=READ_ONLY, structured_output=False)
+    async def plain_text(message: str) -> str:
+        """A text result without an output schema."""
+        return message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from functools import partial
 from typing import Any
@@ -20,7 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from mcpcloud.fastpath.eligibility import SERVER_DISCOVER, TOOLS_CALL, TOOLS_LIST, Exchange, exchange_of, routing_of
 from mcpcloud.fastpath.lists import ListResults
 from mcpcloud.fastpath.tools import FastTools
-from mcpcloud.fastpath.wire import error_body, result_body, send_json
+from mcpcloud.fastpath.wire import canonical, error_body, loads, result_body, send_json
 from mcpcloud.http_body import read_body, replay
 
 logger = logging.getLogger("mcpcloud.fastpath")
@@ -40,7 +39,7 @@ class FastPath:
         # Only `_serialize` of this runner is used: the SDK's own response shaping (cache hints, the
         # per-version result sieve, `resultType`, the serverInfo stamp), which reads nothing per connection.
         self.shaper = ServerRunner(self.server, Connection.from_envelope(LATEST_MODERN_VERSION, None, None), None)
-        self._metas: dict[str, Any] = {}
+        self._metas: dict[bytes, Any] = {}
         self._debug = logger.isEnabledFor(logging.DEBUG)  # decided once: the check itself is not free per request
         self._sdk_handlers = {
             TOOLS_CALL: mcp._handle_call_tool,
@@ -93,15 +92,15 @@ class FastPath:
 
     def _exchange(self, body: bytes, routing: Any) -> Exchange | None:
         try:
-            message = json.loads(body)
-        except (ValueError, RecursionError):
+            message = loads(body)
+        except ValueError:  # orjson.JSONDecodeError is one; the SDK answers what is wrong
             return None
         return exchange_of(message, routing, self.tools.current())
 
     def _meta(self, params: dict[str, Any]) -> Any:
         """`ctx.meta` as the SDK types it, once per distinct envelope (clients send the same one every time)."""
         raw = params["_meta"]
-        key = json.dumps(raw, sort_keys=True)
+        key = canonical(raw)
         meta = self._metas.get(key)
         if meta is None:
             if len(self._metas) >= 256:
@@ -119,11 +118,10 @@ class FastPath:
     async def _call_tool(self, ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
         params = ctx.params or {}
         tool = self.tools.current().get(params.get("name"))  # type: ignore[arg-type]
+        shape = partial(self.shaper._serialize, ctx.method, ctx.protocol_version)
         if tool is None:  # a stage rewrote the call to a tool the fast path does not prepare: the SDK's handler
-            result = await self._sdk_handler(ctx)
-        else:
-            result = await tool.call(params.get("arguments") or {})
-        return self.shaper._serialize(ctx.method, ctx.protocol_version, result)
+            return shape(await self._sdk_handler(ctx))
+        return await tool.call(params.get("arguments") or {}, ctx.protocol_version, shape)
 
     async def _listed(self, ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
         return await self.lists.shaped(ctx.method, ctx, self.tools.current(), self._shape)

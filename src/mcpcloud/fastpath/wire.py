@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import orjson
 from mcp.server.runner import modern_error_data
 from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS
 from mcp_types import JSONRPCError
@@ -19,7 +20,22 @@ _CONTENT_TYPE = (b"content-type", b"application/json")
 
 
 def dumps(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    """orjson (~20× faster than `json.dumps` on a tools/call result here, bench/README.md); `json` for what
+    orjson refuses (integers beyond 64 bits, lone surrogates), so anything the SDK can write, this can."""
+    try:
+        return orjson.dumps(value)
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value, separators=(",", ":")).encode()
+
+
+def loads(body: bytes) -> Any:
+    """The decoded body; raises ValueError for anything orjson refuses (the SDK then judges the body itself)."""
+    return orjson.loads(body)
+
+
+def canonical(value: Any) -> bytes:
+    """A key for a JSON value: equal values, equal bytes."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def result_body(request_id: int | str, result: bytes) -> bytes:
