@@ -12,11 +12,20 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
 from mcp.server.runner import ServerRunner, _extract_meta
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
-from mcp_types.version import LATEST_MODERN_VERSION
+from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_MODERN_VERSION
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from mcpcloud.fastpath.eligibility import SERVER_DISCOVER, TOOLS_CALL, TOOLS_LIST, Exchange, exchange_of, routing_of
+from mcpcloud.fastpath.eligibility import (
+    SERVER_DISCOVER,
+    TOOLS_CALL,
+    TOOLS_LIST,
+    Exchange,
+    Routing,
+    exchange_of,
+    routing_of,
+)
+from mcpcloud.fastpath.legacy import LegacySessions, legacy_call, legacy_headers, send_sse, sse_frame
 from mcpcloud.fastpath.lists import ListResults
 from mcpcloud.fastpath.tools import FastTools
 from mcpcloud.fastpath.wire import canonical, error_body, loads, result_body, send_json
@@ -36,6 +45,7 @@ class FastPath:
         self.max_body_bytes = max_body_bytes
         self.tools = FastTools(mcp._tool_manager._tools)  # the SDK's registry itself, watched for changes
         self.lists = ListResults()
+        self.sessions = LegacySessions(manager)
         # Only `_serialize` of this runner is used: the SDK's own response shaping (cache hints, the
         # per-version result sieve, `resultType`, the serverInfo stamp), which reads nothing per connection.
         self.shaper = ServerRunner(self.server, Connection.from_envelope(LATEST_MODERN_VERSION, None, None), None)
@@ -53,49 +63,114 @@ class FastPath:
         }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        routing = routing_of(scope["headers"]) if scope["type"] == "http" and scope["method"] == "POST" else None
-        if routing is None or not self._serves(routing.method):
+        if scope["type"] != "http" or scope["method"] != "POST":
             await self.sdk_app(scope, receive, send)
             return
+        routing = routing_of(scope["headers"])
+        if routing is not None and self._serves(routing.method):
+            await self._modern(routing, scope, receive, send)
+        elif routing is None and not _claims_modern(scope["headers"]):
+            await self._legacy(scope, receive, send)
+        else:
+            await self.sdk_app(scope, receive, send)
+
+    async def _modern(self, routing: Routing, scope: Scope, receive: Receive, send: Send) -> None:
         body, complete = await read_body(receive, self.max_body_bytes)
         # Too large: the SDK's body limit answers 413.
         exchange = self._exchange(body, routing) if complete and len(body) <= self.max_body_bytes else None
         if exchange is None:
             await self.sdk_app(scope, replay(body, receive, more=not complete), send)
             return
-        ctx = ServerRequestContext(
-            session=None,  # type: ignore[arg-type]  # no back-channel on this path; no fast tool takes the Context
-            lifespan_context=self.manager._lifespan_state,  # what the SDK hands its own handlers
-            protocol_version=exchange.route.protocol_version,
-            method=exchange.method,
-            params=exchange.params,
-            request_id=exchange.request_id,
-            meta=self._meta(exchange.params),
-            request=Request(scope, replay(body, receive)),  # a stage may read the body again
+        ctx = self._context(
+            scope,
+            receive,
+            body,
+            exchange.route.protocol_version,
+            exchange.method,
+            exchange.params,
+            exchange.request_id,
+            self._meta(exchange.params),
         )
         try:
             result = await self._chain(self._handlers[exchange.method])(ctx)
         except Exception as exc:
             status, payload = error_body(exchange.request_id, exc)
             await send_json(send, status, payload)
-            if self._debug:
-                logger.debug("fast path answered %s with an error", exchange.method)
+            self._answered(exchange.method, "with an error")
             return
         await send_json(send, 200, result_body(exchange.request_id, self.lists.encoded(result)))
+        self._answered(exchange.method)
+
+    async def _legacy(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The handshake era: a plain tools/call in a known session answered here; `initialize` watched."""
+        known = legacy_headers(scope["headers"], self.sessions.version_of)
+        opening = known is None and not any(k == b"mcp-session-id" for k, _ in scope["headers"])
+        if known is None and not opening:
+            await self.sdk_app(scope, receive, send)
+            return
+        body, complete = await read_body(receive, self.max_body_bytes)
+        message = self._decode(body) if complete and len(body) <= self.max_body_bytes else None
+        forward = replay(body, receive, more=not complete)
+        if known is None:  # no session yet: if this opens one, note it as the SDK accepts it
+            if type(message) is dict and message.get("method") == "initialize" and "id" in message:
+                send = self.sessions.watch_initialize(message, send)
+            await self.sdk_app(scope, forward, send)
+            return
+        call = legacy_call(message, self.tools.current()) if self._serves(TOOLS_CALL) else None
+        if call is None:
+            await self.sdk_app(scope, forward, send)
+            return
+        session_id, version = known
+        request_id, params = call
+        ctx = self._context(scope, receive, body, version, TOOLS_CALL, params, request_id, None)
+        try:
+            frame = sse_frame(request_id, await self._chain(self._call_tool)(ctx))
+        except Exception as exc:
+            frame = sse_frame(request_id, None, exc)
+        await send_sse(send, session_id, frame)
+        self._answered("tools/call", "in a handshake-era session")
+
+    def _context(
+        self,
+        scope: Scope,
+        receive: Receive,
+        body: bytes,
+        version: str,
+        method: str,
+        params: dict[str, Any],
+        request_id: int | str,
+        meta: Any,
+    ) -> ServerRequestContext[Any, Any]:
+        return ServerRequestContext(
+            session=None,  # type: ignore[arg-type]  # no back-channel on this path; no fast tool takes the Context
+            lifespan_context=self.manager._lifespan_state,  # what the SDK hands its own handlers
+            protocol_version=version,
+            method=method,
+            params=params,
+            request_id=request_id,
+            meta=meta,
+            request=Request(scope, replay(body, receive)),  # a stage may read the body again
+        )
+
+    def _answered(self, method: str, how: str = "") -> None:
         if self._debug:
-            logger.debug("fast path answered %s", exchange.method)
+            logger.debug("fast path answered %s %s", method, how)
 
     def _serves(self, method: str) -> bool:
         """The method's handler is still the SDK's own (a pack or extension may have replaced it)."""
         handler = self.server.get_request_handler(method)
         return handler is not None and handler.handler == self._sdk_handlers[method]
 
-    def _exchange(self, body: bytes, routing: Any) -> Exchange | None:
+    def _exchange(self, body: bytes, routing: Routing) -> Exchange | None:
+        message = self._decode(body)
+        return None if message is None else exchange_of(message, routing, self.tools.current())
+
+    @staticmethod
+    def _decode(body: bytes) -> Any:
         try:
-            message = loads(body)
+            return loads(body)
         except ValueError:  # orjson.JSONDecodeError is one; the SDK answers what is wrong
             return None
-        return exchange_of(message, routing, self.tools.current())
 
     def _meta(self, params: dict[str, Any]) -> Any:
         """`ctx.meta` as the SDK types it, once per distinct envelope (clients send the same one every time)."""
@@ -134,6 +209,14 @@ class FastPath:
         assert entry is not None
         typed = entry.params_type.model_validate({} if ctx.params is None else ctx.params, by_name=False)
         return await entry.handler(ctx, typed)
+
+
+def _claims_modern(headers: list[tuple[bytes, bytes]]) -> bool:
+    """A request that names a 2026-era version (or an unknown one), which the SDK routes to its modern entry."""
+    for key, value in headers:
+        if key == b"mcp-protocol-version":
+            return value.decode("latin-1") not in HANDSHAKE_PROTOCOL_VERSIONS
+    return False
 
 
 def _apply(middleware: Any, call_next: CallNext, ctx: ServerRequestContext[Any, Any]) -> Any:

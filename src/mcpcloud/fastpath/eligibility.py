@@ -64,6 +64,7 @@ class _AcceptMemo:
 
 
 _accept = _AcceptMemo()
+accepts_json_and_sse = _accept.takes_json_and_sse
 
 
 def routing_of(headers: list[tuple[bytes, bytes]]) -> Routing | None:
