@@ -114,6 +114,31 @@ REQUEST_STEPS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     ),
     ("    aclose_shielded (per-request Connection teardown)", ("serve_one", ">aclose_shielded"), None),
     ("  JSONRPCResponse construction", ("_to_jsonrpc_response",), "serve_one"),
+    # With mcpcloud's fast path (http.fast_path, the default) the SDK rows above stay at 0 and these fill.
+    ("access log (HttpObservability._log)", ("HttpObservability._log",), None),
+    ("engine's HTTP front, own work (CallFront: body, parse, decide)", ("CallFront.__call__",), "FastPath.__call__"),
+    ("mcpcloud fast path (FastPath.__call__)", ("FastPath.__call__",), None),
+    ("  read the body", ("FastPath._modern", ">read_body"), None),
+    ("  parse (orjson) + eligibility (classify_inbound_request)", ("FastPath._modern", ">FastPath._exchange"), None),
+    ("  ServerRequestContext + Request", ("FastPath._modern", ">FastPath._context"), None),
+    # The SDK puts its RequestStateBoundary outermost on every server: the chain starts there.
+    (
+        "  message pipeline (the server's middleware chain)",
+        ("FastPath._modern", ">RequestStateBoundary.__call__"),
+        None,
+    ),
+    (
+        "    engine stage (runs the front's decision, timeout wrapper)",
+        ("FastPath._modern", "EngineStage.__call__"),
+        None,
+    ),
+    ("    tool: prepared validator, the function, result", ("FastPath._modern", "FastTool.call"), None),
+    ("    SDK result shaping (ServerRunner._serialize)", ("FastPath._modern", "ServerRunner._serialize"), None),
+    (
+        "  response write (one start, one body, through the middleware send wrappers)",
+        ("FastPath._modern", ">send_json"),
+        None,
+    ),
 )
 
 

@@ -206,6 +206,8 @@ def profile_tables(profile: dict[str, Any] | None, runs: list[dict[str, Any]]) -
             "| --- | ---: |" + (" ---: |" if cpu_us else ""),
         ]
         for row in profile["request_steps"]:
+            if not row["share"]:  # a step of the other path (SDK or fast path)
+                continue
             label = row["name"].replace("  ", "&nbsp;&nbsp;")
             extra = f" | {row['share'] * cpu_us:,.0f}" if cpu_us else ""
             lines.append(f"| {label} | {row['share']:.1%}{extra} |")
