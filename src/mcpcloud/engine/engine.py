@@ -21,9 +21,14 @@ from mcpcloud.config import Settings
 from mcpcloud.core.calls import Call
 from mcpcloud.core.outcomes import PROTOCOL_ERROR, Refusal, RefusedError, outcome_of_result, unavailable
 from mcpcloud.core.registry import ToolRegistry
+from mcpcloud.engine.argsize import ArgumentSize
 from mcpcloud.engine.authorize import Access
+from mcpcloud.engine.cache import build_result_cache
+from mcpcloud.engine.concurrency import ConcurrencyCap
 from mcpcloud.engine.identity import Identity
 from mcpcloud.engine.policy import Policy, Proceed, overrides
+from mcpcloud.engine.ratelimit import CallBudget
+from mcpcloud.engine.timeout import ToolTimeout
 from mcpcloud.observability.audit import AuditLog
 from mcpcloud.state.errors import StateUnavailable
 from mcpcloud.state.ratelimit import RateLimiter
@@ -68,12 +73,6 @@ class Engine:
 
     @classmethod
     def compile(cls, settings: Settings, registry: ToolRegistry) -> Engine:
-        from mcpcloud.engine.argsize import ArgumentSize
-        from mcpcloud.engine.cache import build_result_cache
-        from mcpcloud.engine.concurrency import ConcurrencyCap
-        from mcpcloud.engine.ratelimit import CallBudget
-        from mcpcloud.engine.timeout import ToolTimeout
-
         auth, limits = settings.auth, settings.limits
         identity = Identity.from_settings(auth.local_principal, auth.local_scopes, auth.enabled)
         # Authorization matters once callers differ: authentication on, a restricted stdio
