@@ -1,0 +1,141 @@
+"""One way to GitHub: githubkit with conditional requests, rate limits and errors made tool-sized.
+
+Reads go through `read()`: the last ETag of the same request is sent as `If-None-Match`, and a
+304 (which GitHub does not count against the rate limit) is answered from the stored body.
+Every failure becomes a ToolError that says what GitHub said and, for rate limits, when to
+retry. Tokens never appear in messages: githubkit does not put them in its exceptions, and we
+only ever quote GitHub's `message` field and the request path.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from githubkit import AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed, RequestTimeout
+from githubkit.response import Response
+from mcp.server.mcpserver.exceptions import ToolError
+
+from mcpcloud.packs.github.paging import next_page
+from mcpcloud.packs.github.settings import GithubSettings
+from mcpcloud.state.cache import MemoryCache
+
+ETAG_TTL_SECONDS = 24 * 3600.0
+
+Call = Callable[[dict[str, str]], Awaitable[Response[Any]]]
+"""A githubkit call, given the extra request headers (If-None-Match)."""
+
+
+@dataclass
+class Page:
+    data: Any
+    next_page: int | None
+
+
+def make_client(settings: GithubSettings) -> GitHub[Any]:
+    if settings.token is not None:
+        auth: Any = TokenAuthStrategy(settings.token.get_secret_value())
+    else:
+        assert settings.app_id and settings.private_key and settings.installation_id
+        auth = AppInstallationAuthStrategy(
+            settings.app_id, settings.private_key.get_secret_value(), settings.installation_id
+        )
+    # auto_retry off: a tool call must not sleep for minutes on a rate limit; the caller is told
+    # when to retry. http_cache off: our own ETag store below is bounded and observable.
+    return GitHub(
+        auth,
+        base_url=settings.base_url.rstrip("/") + "/",
+        timeout=settings.timeout_seconds,
+        auto_retry=False,
+        http_cache=False,
+        user_agent="mcpcloud-github-pack",
+    )
+
+
+class Gateway:
+    def __init__(self, settings: GithubSettings, client: GitHub[Any] | None = None) -> None:
+        self.client = client or make_client(settings)
+        self.etags = MemoryCache(max_entries=settings.etag_cache_entries) if settings.etag_cache_entries else None
+        self.conditional_hits = 0
+
+    async def read(self, key: str, call: Call) -> Page:
+        """GET through the ETag store; `key` names the request (endpoint and every parameter)."""
+        stored = await self.etags.get(key) if self.etags else None
+        cached = json.loads(stored) if stored else None
+        headers = {"If-None-Match": cached["etag"]} if cached else {}
+        response = await self._send(call, headers)
+        if response.status_code == 304 and cached:
+            self.conditional_hits += 1
+            return Page(cached["data"], cached["next"])
+        data = response.json()
+        page = Page(data, next_page(response.headers.get("link")))
+        etag = response.headers.get("etag")
+        if etag and self.etags:
+            entry = {"etag": etag, "data": data, "next": page.next_page}
+            await self.etags.set(key, json.dumps(entry).encode(), ETAG_TTL_SECONDS)
+        return page
+
+    async def write(self, call: Call) -> Any:
+        return (await self._send(call, {})).json()
+
+    async def _send(self, call: Call, headers: dict[str, str]) -> Response[Any]:
+        try:
+            return await call(headers)
+        except RateLimitExceeded as exc:
+            raise ToolError(rate_limit_message(exc)) from None
+        except RequestFailed as exc:
+            raise ToolError(failure_message(exc.response)) from None
+        except RequestTimeout:
+            raise ToolError("GitHub did not answer in time; try again, or raise timeout_seconds") from None
+        except GitHubException as exc:
+            raise ToolError(f"cannot reach GitHub at {self.client.config.base_url}: {_cause(exc)}") from None
+
+    async def close(self) -> None:
+        return None
+
+
+def rate_limit_message(exc: RateLimitExceeded) -> str:
+    headers = exc.response.headers
+    seconds = max(1, int(exc.retry_after.total_seconds()))
+    kind = "secondary" if "retry-after" in headers else "primary"
+    detail = ""
+    if headers.get("x-ratelimit-limit"):
+        reset = headers.get("x-ratelimit-reset")
+        at = datetime.fromtimestamp(int(reset), UTC).strftime("%H:%M:%SZ") if reset and reset.isdigit() else "?"
+        resource = headers.get("x-ratelimit-resource", "core")
+        detail = f" ({headers.get('x-ratelimit-remaining', '0')} of {headers['x-ratelimit-limit']} {resource} requests left, resets at {at})"
+    return f"GitHub {kind} rate limit exceeded{detail}: retry in {seconds} s"
+
+
+def failure_message(response: Response[Any]) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    message = body.get("message", response.reason_phrase) if isinstance(body, dict) else response.reason_phrase
+    errors = body.get("errors") if isinstance(body, dict) else None
+    details = "; ".join(_error_detail(e) for e in errors) if isinstance(errors, list) else ""
+    path = response.raw_request.url.path
+    hint = {
+        401: " (the token is invalid or expired)",
+        403: " (the credentials lack a permission this needs)",
+        404: " (not found, or not visible to these credentials)",
+    }.get(response.status_code, "")
+    return f"GitHub answered {response.status_code} for {path}: {message}{hint}" + (f" [{details}]" if details else "")
+
+
+def _error_detail(error: Any) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    if error.get("message"):
+        return str(error["message"])
+    return f"{error.get('field', '?')}: {error.get('code', 'invalid')}"
+
+
+def _cause(exc: GitHubException) -> str:
+    inner = getattr(exc, "exc", None)
+    return type(inner).__name__ if inner is not None else type(exc).__name__

@@ -1,0 +1,64 @@
+"""What every GitHub toolset shares: the gateway, the lockdown, the limits and the list shape."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from githubkit import GitHub
+from mcp_types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from mcpcloud.packs.github.gateway import Call, Gateway
+from mcpcloud.packs.github.lockdown import Lockdown
+from mcpcloud.packs.github.paging import decode_cursor, encode_cursor, query_digest
+from mcpcloud.packs.github.settings import GithubSettings
+
+READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+# Every GitHub write is seen by other people (issues, comments, pull requests, CI runs): it changes
+# shared state, so it is annotated destructive and goes through approval where that is configured.
+WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
+
+Repo = Annotated[str, Field(description="Repository as 'owner/name'; must be inside the server's repository lockdown.")]
+Cursor = Annotated[str | None, Field(description="next_cursor of the previous page, for the next one.")]
+
+
+class ListPage(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None = Field(None, description="Pass it back as `cursor` for more; null on the last page.")
+
+
+@dataclass
+class Toolbox:
+    settings: GithubSettings
+    gateway: Gateway
+    lockdown: Lockdown
+
+    @property
+    def rest(self) -> Any:
+        client: GitHub[Any] = self.gateway.client
+        return client.rest
+
+    def cut(self, value: str | None) -> str | None:
+        from mcpcloud.packs.github.trim import text
+
+        return text(value, self.settings.max_text_chars)
+
+    async def get(self, key: str, call: Call) -> Any:
+        return (await self.gateway.read(key, call)).data
+
+    async def listing(
+        self,
+        tool: str,
+        arguments: dict[str, Any],
+        cursor: str | None,
+        fetch: Callable[[int, int], Call],
+        shape: Callable[[Any], list[dict[str, Any]]],
+    ) -> ListPage:
+        """One page of a list endpoint: `fetch(page, per_page)` makes the call, `shape` trims the body."""
+        digest = query_digest(tool, arguments)
+        page_number = decode_cursor(cursor, digest)
+        per_page = self.settings.per_page
+        page = await self.gateway.read(f"{tool}:{digest}:{page_number}:{per_page}", fetch(page_number, per_page))
+        return ListPage(items=shape(page.data), next_cursor=encode_cursor(page.next_page, digest))
