@@ -64,7 +64,7 @@ class Gateway:
 
     async def read(self, key: str, call: Call) -> Page:
         """GET through the ETag store; `key` names the request (endpoint and every parameter)."""
-        stored = await self.etags.get(key) if self.etags else None
+        stored = await self.etags.get(key) if self.etags is not None else None
         cached = json.loads(stored) if stored else None
         headers = {"If-None-Match": cached["etag"]} if cached else {}
         response = await self._send(call, headers)
@@ -74,7 +74,7 @@ class Gateway:
         data = response.json()
         page = Page(data, next_page(response.headers.get("link")))
         etag = response.headers.get("etag")
-        if etag and self.etags:
+        if etag and self.etags is not None:
             entry = {"etag": etag, "data": data, "next": page.next_page}
             await self.etags.set(key, json.dumps(entry).encode(), ETAG_TTL_SECONDS)
         return page
