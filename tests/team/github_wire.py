@@ -69,6 +69,8 @@ class GitHubWire:
     used: dict[str, int] = field(default_factory=dict)
     reset_at: int = field(default_factory=lambda: int(time.time()) + 3600)
     requests: list[tuple[str, str, str]] = field(default_factory=list)
+    search_ignores_scope: bool = False
+    """Answer searches from every visible repository, as a query with OR or NOT can make GitHub do."""
     base_url: str = ""
     _next_id: int = 1000
 
@@ -371,7 +373,7 @@ def make_app(wire: GitHubWire) -> Starlette:
             elif ":" not in word:
                 terms.append(word.lower())
         def in_scope(repo: RepoData) -> bool:
-            if not repos_wanted and not owners_wanted:
+            if wire.search_ignores_scope or not repos_wanted and not owners_wanted:
                 return True
             return repo.full_name.lower() in repos_wanted or repo.owner.lower() in owners_wanted
         searchable = [r for r in wire.repos.values() if visible(token, r.full_name) and in_scope(r)]

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from githubkit import AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
+from githubkit.cache import MemCacheStrategy
 from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed, RequestTimeout
 from githubkit.response import Response
 from mcp.server.mcpserver.exceptions import ToolError
@@ -45,7 +46,8 @@ def make_client(settings: GithubSettings) -> GitHub[Any]:
             settings.app_id, settings.private_key.get_secret_value(), settings.installation_id
         )
     # auto_retry off: a tool call must not sleep for minutes on a rate limit; the caller is told
-    # when to retry. http_cache off: our own ETag store below is bounded and observable.
+    # when to retry. http_cache off: our own ETag store below is bounded and observable. Our own
+    # cache strategy: githubkit's default is process-global, so App tokens would leak between clients.
     return GitHub(
         auth,
         base_url=settings.base_url.rstrip("/") + "/",
@@ -53,6 +55,7 @@ def make_client(settings: GithubSettings) -> GitHub[Any]:
         auto_retry=False,
         http_cache=False,
         user_agent="mcpcloud-github-pack",
+        cache_strategy=MemCacheStrategy(),
     )
 
 
@@ -85,14 +88,20 @@ class Gateway:
     async def _send(self, call: Call, headers: dict[str, str]) -> Response[Any]:
         try:
             return await call(headers)
-        except RateLimitExceeded as exc:
-            raise ToolError(rate_limit_message(exc)) from None
-        except RequestFailed as exc:
-            raise ToolError(failure_message(exc.response)) from None
-        except RequestTimeout:
-            raise ToolError("GitHub did not answer in time; try again, or raise timeout_seconds") from None
         except GitHubException as exc:
-            raise ToolError(f"cannot reach GitHub at {self.client.config.base_url}: {_cause(exc)}") from None
+            raise ToolError(self._explain(exc)) from None
+
+    def _explain(self, exc: BaseException) -> str:
+        if isinstance(exc, RateLimitExceeded):
+            return rate_limit_message(exc)
+        if isinstance(exc, RequestFailed):
+            return failure_message(exc.response)
+        if isinstance(exc, RequestTimeout):
+            return "GitHub did not answer in time; try again, or raise timeout_seconds"
+        inner = getattr(exc, "exc", None)
+        if isinstance(inner, GitHubException):  # minting an App installation token failed inside the request
+            return "GitHub App authentication failed: " + self._explain(inner)
+        return f"cannot reach GitHub at {self.client.config.base_url}: {type(inner or exc).__name__}"
 
     async def close(self) -> None:
         return None
@@ -134,8 +143,3 @@ def _error_detail(error: Any) -> str:
     if error.get("message"):
         return str(error["message"])
     return f"{error.get('field', '?')}: {error.get('code', 'invalid')}"
-
-
-def _cause(exc: GitHubException) -> str:
-    inner = getattr(exc, "exc", None)
-    return type(inner).__name__ if inner is not None else type(exc).__name__
