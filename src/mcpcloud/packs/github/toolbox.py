@@ -10,9 +10,9 @@ from githubkit import GitHub
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
+from mcpcloud.packs.cursors import decode_cursor, encode_cursor, query_digest
 from mcpcloud.packs.github.gateway import Call, Gateway
 from mcpcloud.packs.github.lockdown import Lockdown
-from mcpcloud.packs.github.paging import decode_cursor, encode_cursor, query_digest
 from mcpcloud.packs.github.settings import GithubSettings
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -58,7 +58,7 @@ class Toolbox:
     ) -> ListPage:
         """One page of a list endpoint: `fetch(page, per_page)` makes the call, `shape` trims the body."""
         digest = query_digest(tool, arguments)
-        page_number = decode_cursor(cursor, digest)
+        page_number = int(decode_cursor(cursor, digest) or 1)
         per_page = self.settings.per_page
         page = await self.gateway.read(f"{tool}:{digest}:{page_number}:{per_page}", fetch(page_number, per_page))
         return ListPage(items=shape(page.data), next_cursor=encode_cursor(page.next_page, digest))
