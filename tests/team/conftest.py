@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+import stripe_wire  # noqa: E402
 from github_wire import GitHubWire, make_app  # noqa: E402
 from wire_thread import serve_in_thread  # noqa: E402
 
@@ -50,5 +51,13 @@ def github_scenario() -> GitHubWire:
 def github_wire() -> Iterator[GitHubWire]:
     wire = github_scenario()
     with serve_in_thread(make_app(wire)) as base_url:
+        wire.base_url = base_url
+        yield wire
+
+
+@pytest.fixture
+def stripe_api() -> Iterator[stripe_wire.StripeWire]:
+    wire = stripe_wire.scenario()
+    with serve_in_thread(stripe_wire.make_app(wire)) as base_url:
         wire.base_url = base_url
         yield wire
