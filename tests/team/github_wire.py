@@ -96,21 +96,46 @@ def make_app(wire: GitHubWire) -> Starlette:
         return f"{wire.base_url}{path}"
 
     def user(login: str) -> dict[str, Any]:
-        return {"login": login, "id": abs(hash(login)) % 10**6, "node_id": "U_" + login, "type": "User",
-                "url": api(f"/users/{login}"), "html_url": f"https://github.com/{login}", "site_admin": False}
+        return {
+            "login": login,
+            "id": abs(hash(login)) % 10**6,
+            "node_id": "U_" + login,
+            "type": "User",
+            "url": api(f"/users/{login}"),
+            "html_url": f"https://github.com/{login}",
+            "site_admin": False,
+        }
 
     def repo_json(repo: RepoData) -> dict[str, Any]:
         full = repo.full_name
         return {
-            "id": abs(hash(full)) % 10**8, "node_id": "R_" + full, "name": repo.name, "full_name": full,
-            "private": repo.private, "visibility": "private" if repo.private else "public", "owner": user(repo.owner),
-            "html_url": f"https://github.com/{full}", "description": f"The {repo.name} repository", "fork": False,
-            "url": api(f"/repos/{full}"), "issues_url": api(f"/repos/{full}/issues{{/number}}"),
-            "pulls_url": api(f"/repos/{full}/pulls{{/number}}"), "default_branch": "main", "language": "Python",
-            "topics": ["demo"], "stargazers_count": 42, "watchers_count": 42, "forks_count": 3,
-            "open_issues_count": len([i for i in repo.issues if i.get("state", "open") == "open"]), "archived": False,
-            "disabled": False, "created_at": "2024-01-02T03:04:05Z", "updated_at": "2026-11-01T00:00:00Z",
-            "pushed_at": "2026-11-29T12:00:00Z", "size": 1234, "has_issues": True,
+            "id": abs(hash(full)) % 10**8,
+            "node_id": "R_" + full,
+            "name": repo.name,
+            "full_name": full,
+            "private": repo.private,
+            "visibility": "private" if repo.private else "public",
+            "owner": user(repo.owner),
+            "html_url": f"https://github.com/{full}",
+            "description": f"The {repo.name} repository",
+            "fork": False,
+            "url": api(f"/repos/{full}"),
+            "issues_url": api(f"/repos/{full}/issues{{/number}}"),
+            "pulls_url": api(f"/repos/{full}/pulls{{/number}}"),
+            "default_branch": "main",
+            "language": "Python",
+            "topics": ["demo"],
+            "stargazers_count": 42,
+            "watchers_count": 42,
+            "forks_count": 3,
+            "open_issues_count": len([i for i in repo.issues if i.get("state", "open") == "open"]),
+            "archived": False,
+            "disabled": False,
+            "created_at": "2024-01-02T03:04:05Z",
+            "updated_at": "2026-11-01T00:00:00Z",
+            "pushed_at": "2026-11-29T12:00:00Z",
+            "size": 1234,
+            "has_issues": True,
             "permissions": {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True},
         }
 
@@ -133,9 +158,13 @@ def make_app(wire: GitHubWire) -> Starlette:
     def limit_headers(token: str) -> dict[str, str]:
         used = wire.used.get(token, 0)
         return {
-            "x-ratelimit-limit": str(wire.rate_limit), "x-ratelimit-remaining": str(max(0, wire.rate_limit - used)),
-            "x-ratelimit-used": str(used), "x-ratelimit-reset": str(wire.reset_at), "x-ratelimit-resource": "core",
-            "x-github-api-version-selected": "2022-11-28", "x-github-request-id": f"{len(wire.requests):08X}",
+            "x-ratelimit-limit": str(wire.rate_limit),
+            "x-ratelimit-remaining": str(max(0, wire.rate_limit - used)),
+            "x-ratelimit-used": str(used),
+            "x-ratelimit-reset": str(wire.reset_at),
+            "x-ratelimit-resource": "core",
+            "x-github-api-version-selected": "2022-11-28",
+            "x-github-request-id": f"{len(wire.requests):08X}",
         }
 
     def respond(request: Request, token: str, body: Any, status: int = 200, link: str | None = None) -> Response:
@@ -173,51 +202,108 @@ def make_app(wire: GitHubWire) -> Starlette:
     def issue_json(repo: RepoData, issue: dict[str, Any]) -> dict[str, Any]:
         full, number = repo.full_name, issue["number"]
         out = {
-            "id": issue.get("id", number), "node_id": f"I_{number}", "number": number, "title": issue["title"],
-            "body": issue.get("body"), "state": issue.get("state", "open"), "state_reason": None, "locked": False,
-            "user": user(issue.get("author", "octocat")), "labels": [{"id": 1, "name": n, "color": "ededed", "default": False}
-                                                              for n in issue.get("labels", [])],
-            "assignees": [], "assignee": None, "milestone": None, "comments": len(repo.comments.get(number, [])),
-            "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-21T10:00:00Z", "closed_at": None,
-            "author_association": "NONE", "url": api(f"/repos/{full}/issues/{number}"),
-            "repository_url": api(f"/repos/{full}"), "html_url": f"https://github.com/{full}/issues/{number}",
+            "id": issue.get("id", number),
+            "node_id": f"I_{number}",
+            "number": number,
+            "title": issue["title"],
+            "body": issue.get("body"),
+            "state": issue.get("state", "open"),
+            "state_reason": None,
+            "locked": False,
+            "user": user(issue.get("author", "octocat")),
+            "labels": [{"id": 1, "name": n, "color": "ededed", "default": False} for n in issue.get("labels", [])],
+            "assignees": [],
+            "assignee": None,
+            "milestone": None,
+            "comments": len(repo.comments.get(number, [])),
+            "created_at": "2026-11-20T10:00:00Z",
+            "updated_at": "2026-11-21T10:00:00Z",
+            "closed_at": None,
+            "author_association": "NONE",
+            "url": api(f"/repos/{full}/issues/{number}"),
+            "repository_url": api(f"/repos/{full}"),
+            "html_url": f"https://github.com/{full}/issues/{number}",
             "comments_url": api(f"/repos/{full}/issues/{number}/comments"),
             "events_url": api(f"/repos/{full}/issues/{number}/events"),
-            "labels_url": api(f"/repos/{full}/issues/{number}/labels{{/name}}"), "reactions": {"total_count": 0},
+            "labels_url": api(f"/repos/{full}/issues/{number}/labels{{/name}}"),
+            "reactions": {"total_count": 0},
         }
         if issue.get("pull_request"):
             out["pull_request"] = {"url": api(f"/repos/{full}/pulls/{number}")}
         return out
 
     def comment_json(repo: RepoData, number: int, c: dict[str, Any]) -> dict[str, Any]:
-        return {"id": c["id"], "node_id": f"IC_{c['id']}", "body": c["body"], "user": user(c.get("author", "octocat")),
-                "created_at": "2026-11-22T10:00:00Z", "updated_at": "2026-11-22T10:00:00Z", "author_association": "NONE",
-                "url": api(f"/repos/{repo.full_name}/issues/comments/{c['id']}"),
-                "html_url": f"https://github.com/{repo.full_name}/issues/{number}#issuecomment-{c['id']}",
-                "issue_url": api(f"/repos/{repo.full_name}/issues/{number}")}
+        return {
+            "id": c["id"],
+            "node_id": f"IC_{c['id']}",
+            "body": c["body"],
+            "user": user(c.get("author", "octocat")),
+            "created_at": "2026-11-22T10:00:00Z",
+            "updated_at": "2026-11-22T10:00:00Z",
+            "author_association": "NONE",
+            "url": api(f"/repos/{repo.full_name}/issues/comments/{c['id']}"),
+            "html_url": f"https://github.com/{repo.full_name}/issues/{number}#issuecomment-{c['id']}",
+            "issue_url": api(f"/repos/{repo.full_name}/issues/{number}"),
+        }
 
     def pull_json(repo: RepoData, pr: dict[str, Any]) -> dict[str, Any]:
         number = pr["number"]
         return {
-            "id": number * 7, "node_id": f"PR_{number}", "number": number, "title": pr["title"], "body": pr.get("body"),
-            "state": pr.get("state", "open"), "draft": pr.get("draft", False), "locked": False, "user": user("octocat"),
-            "head": {"ref": pr["head"], "sha": "a" * 40, "label": f"{repo.owner}:{pr['head']}", "repo": repo_json(repo)},
-            "base": {"ref": pr["base"], "sha": "b" * 40, "label": f"{repo.owner}:{pr['base']}", "repo": repo_json(repo)},
-            "merged": False, "mergeable": True, "comments": 0, "commits": 1, "additions": 10, "deletions": 2,
-            "changed_files": len(repo.pull_files.get(number, [])), "created_at": "2026-11-25T10:00:00Z",
-            "updated_at": "2026-11-25T11:00:00Z", "merged_at": None,
+            "id": number * 7,
+            "node_id": f"PR_{number}",
+            "number": number,
+            "title": pr["title"],
+            "body": pr.get("body"),
+            "state": pr.get("state", "open"),
+            "draft": pr.get("draft", False),
+            "locked": False,
+            "user": user("octocat"),
+            "head": {
+                "ref": pr["head"],
+                "sha": "a" * 40,
+                "label": f"{repo.owner}:{pr['head']}",
+                "repo": repo_json(repo),
+            },
+            "base": {
+                "ref": pr["base"],
+                "sha": "b" * 40,
+                "label": f"{repo.owner}:{pr['base']}",
+                "repo": repo_json(repo),
+            },
+            "merged": False,
+            "mergeable": True,
+            "comments": 0,
+            "commits": 1,
+            "additions": 10,
+            "deletions": 2,
+            "changed_files": len(repo.pull_files.get(number, [])),
+            "created_at": "2026-11-25T10:00:00Z",
+            "updated_at": "2026-11-25T11:00:00Z",
+            "merged_at": None,
             "html_url": f"https://github.com/{repo.full_name}/pull/{number}",
             "url": api(f"/repos/{repo.full_name}/pulls/{number}"),
         }
 
     def run_json(repo: RepoData, run: dict[str, Any]) -> dict[str, Any]:
-        return {"id": run["id"], "name": run.get("name", "CI"), "display_title": run.get("title", "CI"), "event": "push",
-                "status": run.get("status", "completed"), "conclusion": run.get("conclusion", "success"),
-                "head_branch": run.get("branch", "main"), "head_sha": "c" * 40, "run_number": run["id"] % 100,
-                "run_attempt": run.get("attempt", 1), "actor": user("octocat"), "workflow_id": 1,
-                "created_at": "2026-11-28T10:00:00Z", "updated_at": "2026-11-28T10:05:00Z",
-                "html_url": f"https://github.com/{repo.full_name}/actions/runs/{run['id']}",
-                "url": api(f"/repos/{repo.full_name}/actions/runs/{run['id']}"), "repository": repo_json(repo)}
+        return {
+            "id": run["id"],
+            "name": run.get("name", "CI"),
+            "display_title": run.get("title", "CI"),
+            "event": "push",
+            "status": run.get("status", "completed"),
+            "conclusion": run.get("conclusion", "success"),
+            "head_branch": run.get("branch", "main"),
+            "head_sha": "c" * 40,
+            "run_number": run["id"] % 100,
+            "run_attempt": run.get("attempt", 1),
+            "actor": user("octocat"),
+            "workflow_id": 1,
+            "created_at": "2026-11-28T10:00:00Z",
+            "updated_at": "2026-11-28T10:05:00Z",
+            "html_url": f"https://github.com/{repo.full_name}/actions/runs/{run['id']}",
+            "url": api(f"/repos/{repo.full_name}/actions/runs/{run['id']}"),
+            "repository": repo_json(repo),
+        }
 
     async def handle(request: Request) -> Response:
         path = request.url.path
@@ -230,13 +316,20 @@ def make_app(wire: GitHubWire) -> Starlette:
         wire.used[token] = wire.used.get(token, 0) + 1
         if wire.used[token] > wire.rate_limit:
             wire.used[token] = wire.rate_limit
-            return error(403, f"API rate limit exceeded for installation ID {wire.installation_id or 1}. "
-                              "If you reach out to GitHub Support for help, please include the request ID.",
-                         limit_headers(token))
+            return error(
+                403,
+                f"API rate limit exceeded for installation ID {wire.installation_id or 1}. "
+                "If you reach out to GitHub Support for help, please include the request ID.",
+                limit_headers(token),
+            )
         parts = path.strip("/").split("/")
         if parts[0] == "rate_limit":
-            core = {"limit": wire.rate_limit, "remaining": wire.rate_limit - wire.used[token], "reset": wire.reset_at,
-                    "used": wire.used[token]}
+            core = {
+                "limit": wire.rate_limit,
+                "remaining": wire.rate_limit - wire.used[token],
+                "reset": wire.reset_at,
+                "used": wire.used[token],
+            }
             return respond(request, token, {"resources": {"core": core}, "rate": core})
         if parts[0] == "search":
             return search(request, token, parts[1])
@@ -257,8 +350,11 @@ def make_app(wire: GitHubWire) -> Starlette:
         if kind == "commits":
             return paged(request, token, repo.commits)
         if kind == "branches":
-            return paged(request, token, [{"name": b, "commit": {"sha": "d" * 40, "url": ""}, "protected": b == "main"}
-                                          for b in repo.branches])
+            return paged(
+                request,
+                token,
+                [{"name": b, "commit": {"sha": "d" * 40, "url": ""}, "protected": b == "main"} for b in repo.branches],
+            )
         if kind == "issues":
             return issues(request, token, repo, rest[1:])
         if kind == "pulls":
@@ -266,8 +362,12 @@ def make_app(wire: GitHubWire) -> Starlette:
         if kind == "actions" and rest[1:2] == ["runs"]:
             if len(rest) == 2:
                 runs = [r for r in repo.runs if not q.get("branch") or r.get("branch", "main") == q["branch"]]
-                return paged(request, token, [run_json(repo, r) for r in runs],
-                             wrap=lambda chunk: {"total_count": len(runs), "workflow_runs": chunk})
+                return paged(
+                    request,
+                    token,
+                    [run_json(repo, r) for r in runs],
+                    wrap=lambda chunk: {"total_count": len(runs), "workflow_runs": chunk},
+                )
             run = next((r for r in repo.runs if str(r["id"]) == rest[2]), None)
             if run is None:
                 return error(404, "Not Found")
@@ -282,18 +382,37 @@ def make_app(wire: GitHubWire) -> Starlette:
             raw = repo.files[path].encode()
             encoded = base64.encodebytes(raw).decode()  # GitHub wraps base64 at 60 columns
             sha = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
-            return respond(request, token, {
-                "type": "file", "encoding": "base64", "size": len(raw), "name": path.rsplit("/", 1)[-1], "path": path,
-                "content": encoded, "sha": sha, "url": f"{wire.base_url}/repos/{repo.full_name}/contents/{path}",
-                "html_url": f"https://github.com/{repo.full_name}/blob/main/{path}",
-                "download_url": f"https://raw.githubusercontent.com/{repo.full_name}/main/{path}",
-                "_links": {"self": "", "git": "", "html": ""}})
+            return respond(
+                request,
+                token,
+                {
+                    "type": "file",
+                    "encoding": "base64",
+                    "size": len(raw),
+                    "name": path.rsplit("/", 1)[-1],
+                    "path": path,
+                    "content": encoded,
+                    "sha": sha,
+                    "url": f"{wire.base_url}/repos/{repo.full_name}/contents/{path}",
+                    "html_url": f"https://github.com/{repo.full_name}/blob/main/{path}",
+                    "download_url": f"https://raw.githubusercontent.com/{repo.full_name}/main/{path}",
+                    "_links": {"self": "", "git": "", "html": ""},
+                },
+            )
         prefix = path + "/" if path else ""
-        children = sorted({p[len(prefix):].split("/")[0] for p in repo.files if p.startswith(prefix)})
+        children = sorted({p[len(prefix) :].split("/")[0] for p in repo.files if p.startswith(prefix)})
         if not children:
             return error(404, "Not Found")
-        entries = [{"type": "file" if prefix + c in repo.files else "dir", "name": c, "path": prefix + c,
-                    "size": len(repo.files.get(prefix + c, "")), "sha": "e" * 40} for c in children]
+        entries = [
+            {
+                "type": "file" if prefix + c in repo.files else "dir",
+                "name": c,
+                "path": prefix + c,
+                "size": len(repo.files.get(prefix + c, "")),
+                "sha": "e" * 40,
+            }
+            for c in children
+        ]
         return respond(request, token, entries)
 
     def issues(request: Request, token: str, repo: RepoData, rest: list[str]) -> Response:
@@ -303,8 +422,11 @@ def make_app(wire: GitHubWire) -> Starlette:
                 return create_issue(request, token, repo)
             state = q.get("state", "open")
             wanted = [x for x in q.get("labels", "").split(",") if x]
-            found = [i for i in reversed(repo.issues) if state in ("all", i.get("state", "open"))
-                     and all(w in i.get("labels", []) for w in wanted)]
+            found = [
+                i
+                for i in reversed(repo.issues)
+                if state in ("all", i.get("state", "open")) and all(w in i.get("labels", []) for w in wanted)
+            ]
             return paged(request, token, [issue_json(repo, i) for i in found])
         issue = next((i for i in repo.issues if str(i["number"]) == rest[0]), None)
         if issue is None:
@@ -312,7 +434,9 @@ def make_app(wire: GitHubWire) -> Starlette:
         if rest[1:] == ["comments"]:
             if request.method == "POST":
                 return create_comment(request, token, repo, issue["number"])
-            return paged(request, token, [comment_json(repo, issue["number"], c) for c in repo.comments.get(issue["number"], [])])
+            return paged(
+                request, token, [comment_json(repo, issue["number"], c) for c in repo.comments.get(issue["number"], [])]
+            )
         return respond(request, token, issue_json(repo, issue))
 
     def pulls(request: Request, token: str, repo: RepoData, rest: list[str]) -> Response:
@@ -320,7 +444,11 @@ def make_app(wire: GitHubWire) -> Starlette:
             if request.method == "POST":
                 return create_pull(request, token, repo)
             state = request.query_params.get("state", "open")
-            return paged(request, token, [pull_json(repo, p) for p in reversed(repo.pulls) if state in ("all", p.get("state", "open"))])
+            return paged(
+                request,
+                token,
+                [pull_json(repo, p) for p in reversed(repo.pulls) if state in ("all", p.get("state", "open"))],
+            )
         pr = next((p for p in repo.pulls if str(p["number"]) == rest[0]), None)
         if pr is None:
             return error(404, "Not Found")
@@ -334,17 +462,28 @@ def make_app(wire: GitHubWire) -> Starlette:
     def create_issue(request: Request, token: str, repo: RepoData) -> Response:
         data = body_of(request)
         if not data.get("title"):
-            return error(422, "Validation Failed", errors=[{"resource": "Issue", "field": "title", "code": "missing_field"}])
+            return error(
+                422, "Validation Failed", errors=[{"resource": "Issue", "field": "title", "code": "missing_field"}]
+            )
         number = max([i["number"] for i in repo.issues] + [p["number"] for p in repo.pulls] + [0]) + 1
-        issue = {"number": number, "title": data["title"], "body": data.get("body"), "labels": data.get("labels", []),
-                 "author": "mcpcloud-bot"}
+        issue = {
+            "number": number,
+            "title": data["title"],
+            "body": data.get("body"),
+            "labels": data.get("labels", []),
+            "author": "mcpcloud-bot",
+        }
         repo.issues.append(issue)
         return respond(request, token, issue_json(repo, issue), 201)
 
     def create_comment(request: Request, token: str, repo: RepoData, number: int) -> Response:
         data = body_of(request)
         if not data.get("body"):
-            return error(422, "Validation Failed", errors=[{"resource": "IssueComment", "field": "body", "code": "missing_field"}])
+            return error(
+                422,
+                "Validation Failed",
+                errors=[{"resource": "IssueComment", "field": "body", "code": "missing_field"}],
+            )
         c = {"id": wire.new_id(), "body": data["body"], "author": "mcpcloud-bot"}
         repo.comments.setdefault(number, []).append(c)
         return respond(request, token, comment_json(repo, number, c), 201)
@@ -352,10 +491,18 @@ def make_app(wire: GitHubWire) -> Starlette:
     def create_pull(request: Request, token: str, repo: RepoData) -> Response:
         data = body_of(request)
         if data.get("head") not in repo.branches:
-            return error(422, "Validation Failed", errors=[{"resource": "PullRequest", "field": "head", "code": "invalid"}])
+            return error(
+                422, "Validation Failed", errors=[{"resource": "PullRequest", "field": "head", "code": "invalid"}]
+            )
         number = max([i["number"] for i in repo.issues] + [p["number"] for p in repo.pulls] + [0]) + 1
-        pr = {"number": number, "title": data["title"], "body": data.get("body"), "head": data["head"],
-              "base": data["base"], "draft": data.get("draft", False)}
+        pr = {
+            "number": number,
+            "title": data["title"],
+            "body": data.get("body"),
+            "head": data["head"],
+            "base": data["base"],
+            "draft": data.get("draft", False),
+        }
         repo.pulls.append(pr)
         return respond(request, token, pull_json(repo, pr), 201)
 
@@ -372,24 +519,42 @@ def make_app(wire: GitHubWire) -> Starlette:
                 owners_wanted.add(value.lower())
             elif ":" not in word:
                 terms.append(word.lower())
+
         def in_scope(repo: RepoData) -> bool:
             if wire.search_ignores_scope or not repos_wanted and not owners_wanted:
                 return True
             return repo.full_name.lower() in repos_wanted or repo.owner.lower() in owners_wanted
+
         searchable = [r for r in wire.repos.values() if visible(token, r.full_name) and in_scope(r)]
         if kind == "code":
             items = [
-                {"name": path.rsplit("/", 1)[-1], "path": path, "sha": "f" * 40, "score": 1.0,
-                 "url": api(f"/repos/{r.full_name}/contents/{path}"), "html_url": f"https://github.com/{r.full_name}/blob/main/{path}",
-                 "repository": repo_json(r),
-                 "text_matches": [{"fragment": text[:200], "property": "content", "object_type": "FileContent"}]}
-                for r in searchable for path, text in sorted(r.files.items()) if all(t in text.lower() for t in terms)
+                {
+                    "name": path.rsplit("/", 1)[-1],
+                    "path": path,
+                    "sha": "f" * 40,
+                    "score": 1.0,
+                    "url": api(f"/repos/{r.full_name}/contents/{path}"),
+                    "html_url": f"https://github.com/{r.full_name}/blob/main/{path}",
+                    "repository": repo_json(r),
+                    "text_matches": [{"fragment": text[:200], "property": "content", "object_type": "FileContent"}],
+                }
+                for r in searchable
+                for path, text in sorted(r.files.items())
+                if all(t in text.lower() for t in terms)
             ]
         else:
-            items = [issue_json(r, i) | {"score": 1.0} for r in searchable for i in r.issues
-                     if all(t in (i["title"] + " " + (i.get("body") or "")).lower() for t in terms)]
-        return paged(request, token, items,
-                     wrap=lambda chunk: {"total_count": len(items), "incomplete_results": False, "items": chunk})
+            items = [
+                issue_json(r, i) | {"score": 1.0}
+                for r in searchable
+                for i in r.issues
+                if all(t in (i["title"] + " " + (i.get("body") or "")).lower() for t in terms)
+            ]
+        return paged(
+            request,
+            token,
+            items,
+            wrap=lambda chunk: {"total_count": len(items), "incomplete_results": False, "items": chunk},
+        )
 
     def mint_installation_token(request: Request) -> Response:
         installation = request.url.path.split("/")[3]
@@ -397,7 +562,9 @@ def make_app(wire: GitHubWire) -> Starlette:
         if scheme.lower() != "bearer" or wire.app_public_key is None:
             return error(401, "A JSON web token could not be decoded")
         try:
-            claims = jwt.decode(token, wire.app_public_key, algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]})
+            claims = jwt.decode(
+                token, wire.app_public_key, algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]}
+            )
         except jwt.PyJWTError as exc:
             return error(401, f"A JSON web token could not be decoded ({type(exc).__name__})")
         if str(claims["iss"]) != str(wire.app_id):
@@ -408,10 +575,15 @@ def make_app(wire: GitHubWire) -> Starlette:
         expires = time.time() + wire.installation_token_seconds
         wire.minted.append((minted, expires))
         wire.tokens[minted] = set(wire.installation_repos)
-        return JSONResponse({
-            "token": minted, "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)),
-            "permissions": {"issues": "write", "contents": "read", "pull_requests": "write", "actions": "write"},
-            "repository_selection": "selected"}, 201)
+        return JSONResponse(
+            {
+                "token": minted,
+                "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires)),
+                "permissions": {"issues": "write", "contents": "read", "pull_requests": "write", "actions": "write"},
+                "repository_selection": "selected",
+            },
+            201,
+        )
 
     async def entry(request: Request) -> Response:
         request.state.body = await request.body()

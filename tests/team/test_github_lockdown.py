@@ -7,17 +7,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import GITHUB_TOKEN
 from github_wire import GitHubWire
 from team_helpers import pack_client, refusal
+
+from conftest import GITHUB_TOKEN
 
 ALL = ["repos", "issues", "pull_requests", "actions", "code_search"]
 OUT_OF_BOUNDS = "acme-internal/secrets"
 
 
 def locked(wire: GitHubWire, **extra: Any) -> dict[str, Any]:
-    return {"github": {"base_url": wire.base_url, "token": GITHUB_TOKEN, "repos": ["acme/*"], "toolsets": ALL,
-                       "allow_writes": True, **extra}}
+    return {
+        "github": {
+            "base_url": wire.base_url,
+            "token": GITHUB_TOKEN,
+            "repos": ["acme/*"],
+            "toolsets": ALL,
+            "allow_writes": True,
+            **extra,
+        }
+    }
 
 
 async def test_toxic_agent_flow_is_refused_and_names_the_repository(github_wire: GitHubWire) -> None:
@@ -73,7 +82,10 @@ async def test_exact_repository_patterns(github_wire: GitHubWire) -> None:
         assert not (await client.call_tool("github_get_repository", {"repo": "acme/site"})).is_error
         message = refusal(await client.call_tool("github_get_repository", {"repo": "acme/tools"}))
         assert "'acme/tools' is outside this server's repository lockdown (allowed: acme/site)" in message
-        message = refusal(await client.call_tool(
-            "github_create_pull_request",
-            {"repo": "acme/site", "title": "t", "head": "acme-internal:main", "base": "main"}))
+        message = refusal(
+            await client.call_tool(
+                "github_create_pull_request",
+                {"repo": "acme/site", "title": "t", "head": "acme-internal:main", "base": "main"},
+            )
+        )
         assert "'acme-internal/site' is outside" in message

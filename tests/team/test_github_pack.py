@@ -4,16 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import GITHUB_TOKEN
 from github_wire import GitHubWire
 from team_helpers import pack_client, refusal
+
+from conftest import GITHUB_TOKEN
 
 ALL = ["repos", "issues", "pull_requests", "actions", "code_search"]
 
 
 def github(wire: GitHubWire, **extra: Any) -> dict[str, Any]:
-    return {"github": {"base_url": wire.base_url, "token": GITHUB_TOKEN, "repos": ["acme/*"], "toolsets": ALL,
-                       "per_page": 20, **extra}}
+    return {
+        "github": {
+            "base_url": wire.base_url,
+            "token": GITHUB_TOKEN,
+            "repos": ["acme/*"],
+            "toolsets": ALL,
+            "per_page": 20,
+            **extra,
+        }
+    }
 
 
 async def test_reads_are_trimmed_and_lists_page_by_cursor(github_wire: GitHubWire) -> None:
@@ -38,20 +47,21 @@ async def test_reads_are_trimmed_and_lists_page_by_cursor(github_wire: GitHubWir
         other = {"repo": "acme/site", "state": "open", "cursor": cursors[0]}
         assert "cursor belongs to a different query" in refusal(await client.call_tool("github_list_issues", other))
         assert "not one this tool returned" in refusal(
-            await client.call_tool("github_list_issues", {"repo": "acme/site", "cursor": "garbage!"}))
+            await client.call_tool("github_list_issues", {"repo": "acme/site", "cursor": "garbage!"})
+        )
 
-        readme = (await client.call_tool("github_get_file_contents", {"repo": "acme/site", "path": "README.md"}))
+        readme = await client.call_tool("github_get_file_contents", {"repo": "acme/site", "path": "README.md"})
         assert readme.structured_content["content"] == "# Site\nThe public web site.\n"
         root = (await client.call_tool("github_get_file_contents", {"repo": "acme/site"})).structured_content
         assert {e["name"]: e["type"] for e in root["entries"]} == {"README.md": "file", "src": "dir"}
-        private = (await client.call_tool("github_get_file_contents", {"repo": "acme/tools", "path": "tool.py"}))
+        private = await client.call_tool("github_get_file_contents", {"repo": "acme/tools", "path": "tool.py"})
         assert private.structured_content["content"] == "print('tools')\n"
 
         prs = (await client.call_tool("github_list_pull_requests", {"repo": "acme/site"})).structured_content
         assert [(p["number"], p["head"], p["base"]) for p in prs["items"]] == [(47, "feature/login", "main")]
-        files = (await client.call_tool("github_list_pull_request_files", {"repo": "acme/site", "number": 47}))
+        files = await client.call_tool("github_list_pull_request_files", {"repo": "acme/site", "number": 47})
         assert files.structured_content["items"][0]["filename"] == "src/login.py"
-        runs = (await client.call_tool("github_list_workflow_runs", {"repo": "acme/site", "branch": "main"}))
+        runs = await client.call_tool("github_list_workflow_runs", {"repo": "acme/site", "branch": "main"})
         assert [(r["id"], r["conclusion"]) for r in runs.structured_content["items"]] == [(9001, "failure")]
         commits = (await client.call_tool("github_list_commits", {"repo": "acme/site"})).structured_content
         assert commits["items"][0]["message"] == "change 0" and commits["items"][0]["author"] == "ann"
@@ -66,7 +76,9 @@ async def test_conditional_requests_answer_from_the_etag_store(github_wire: GitH
         second = await client.call_tool("github_get_issue", {"repo": "acme/site", "number": 3})
         assert second.structured_content == first.structured_content
         assert github_wire.used[GITHUB_TOKEN] == used  # the 304 cost nothing
-        assert [p for p in github_wire.requested_paths() if p.endswith("/issues/3")] == ["/repos/acme/site/issues/3"] * 2
+        assert [p for p in github_wire.requested_paths() if p.endswith("/issues/3")] == [
+            "/repos/acme/site/issues/3"
+        ] * 2
 
         github_wire.repos["acme/site"].issues[2]["title"] = "Renamed"  # the resource changes: new ETag, new body
         third = await client.call_tool("github_get_issue", {"repo": "acme/site", "number": 3})
@@ -90,7 +102,9 @@ async def test_rate_limit_is_a_clear_error_with_the_retry_time(github_wire: GitH
 async def test_github_errors_name_the_problem_and_never_the_token(github_wire: GitHubWire) -> None:
     async with pack_client("github", github(github_wire)) as client:
         message = refusal(await client.call_tool("github_get_issue", {"repo": "acme/site", "number": 999}))
-        assert message.endswith(": GitHub answered 404 for /repos/acme/site/issues/999: Not Found (not found, or not visible to these credentials)")
+        assert message.endswith(
+            ": GitHub answered 404 for /repos/acme/site/issues/999: Not Found (not found, or not visible to these credentials)"
+        )
         assert "not 'owner/name'" in refusal(await client.call_tool("github_get_repository", {"repo": "just-a-name"}))
     async with pack_client("github", github(github_wire, token="ghp_wrong_secret_value")) as client:
         message = refusal(await client.call_tool("github_get_repository", {"repo": "acme/site"}))

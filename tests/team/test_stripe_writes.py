@@ -36,7 +36,9 @@ async def test_a_replayed_refund_returns_the_first_one(stripe_api: StripeWire) -
 
     async with pack_client("stripe", writable(stripe_api)) as client:  # a new server process would derive the same key
         assert (await client.call_tool("stripe_create_refund", args)).structured_content == first
-        second = (await client.call_tool("stripe_create_refund", args | {"repeat_id": "second-refund"})).structured_content
+        second = (
+            await client.call_tool("stripe_create_refund", args | {"repeat_id": "second-refund"})
+        ).structured_content
     assert second["id"] != first["id"] and charge["amount_refunded"] == 3000  # a deliberate repeat is a new request
 
 
@@ -44,17 +46,26 @@ async def test_amounts_and_currencies_are_checked_before_money_moves(stripe_api:
     intent = _intent(stripe_api)
     jpy = next(c for c in stripe_api.objects["charges"].values() if c["currency"] == "jpy")
     async with pack_client("stripe", writable(stripe_api)) as client:
+
         async def refused(**args: Any) -> str:
             return refusal(await client.call_tool("stripe_create_refund", args))
 
-        assert "currency 'USD' does not match payment " in await refused(payment_intent=intent["id"], amount=100, currency="usd")
-        assert "amounts are in minor units of EUR (2 decimals)" in await refused(payment_intent=intent["id"], amount=1, currency="usd")
+        assert "currency 'USD' does not match payment " in await refused(
+            payment_intent=intent["id"], amount=100, currency="usd"
+        )
+        assert "amounts are in minor units of EUR (2 decimals)" in await refused(
+            payment_intent=intent["id"], amount=1, currency="usd"
+        )
         assert "amount 6000 (60.00 EUR) is more than what is left to refund on payment" in await refused(
-            payment_intent=intent["id"], amount=6000)
+            payment_intent=intent["id"], amount=6000
+        )
         assert "give exactly one of payment_intent (pi_…) or charge (ch_…)" in await refused(amount=5)
-        assert "amount 1201 (1201 JPY) is more than what is left to refund on payment " + jpy["id"] + ": 1200 (1200 JPY)" in \
-            await refused(charge=jpy["id"], amount=1201)
-        assert "No such charge: 'ch_missing'; parameter: id; code: resource_missing" in await refused(charge="ch_missing")
+        assert "amount 1201 (1201 JPY) is more than what is left to refund on payment " + jpy[
+            "id"
+        ] + ": 1200 (1200 JPY)" in await refused(charge=jpy["id"], amount=1201)
+        assert "No such charge: 'ch_missing'; parameter: id; code: resource_missing" in await refused(
+            charge="ch_missing"
+        )
         full = (await client.call_tool("stripe_create_refund", {"charge": jpy["id"]})).structured_content
         assert full["amount_display"] == "1200 JPY"
         assert f"payment {jpy['id']} is already fully refunded (1200 JPY)" in await refused(charge=jpy["id"], amount=1)
@@ -69,10 +80,16 @@ async def test_payment_links_and_write_policies(stripe_api: StripeWire) -> None:
     price = next(p for p in stripe_api.objects["prices"].values() if p["active"])
     archived = next(p for p in stripe_api.objects["prices"].values() if not p["active"])
     async with pack_client("stripe", writable(stripe_api)) as client:
-        link = (await client.call_tool("stripe_create_payment_link", {"price": price["id"], "quantity": 2})).structured_content
+        link = (
+            await client.call_tool("stripe_create_payment_link", {"price": price["id"], "quantity": 2})
+        ).structured_content
         assert link["url"].startswith("https://buy.stripe.com/") and link["active"] is True
-        same = (await client.call_tool("stripe_create_payment_link", {"price": price["id"], "quantity": 2})).structured_content
+        same = (
+            await client.call_tool("stripe_create_payment_link", {"price": price["id"], "quantity": 2})
+        ).structured_content
         assert same == link and len(stripe_api.objects["payment_links"]) == 1
-        assert stripe_api.posts("/v1/payment_links")[0]["params"] == {"line_items": [{"price": price["id"], "quantity": "2"}]}
+        assert stripe_api.posts("/v1/payment_links")[0]["params"] == {
+            "line_items": [{"price": price["id"], "quantity": "2"}]
+        }
         message = refusal(await client.call_tool("stripe_create_payment_link", {"price": archived["id"]}))
         assert f"No such price: '{archived['id']}'; parameter: line_items[0][price]; code: resource_missing" in message

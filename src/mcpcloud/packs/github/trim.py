@@ -25,15 +25,38 @@ def _pick(obj: dict[str, Any], *keys: str) -> dict[str, Any]:
 
 def repository(repo: dict[str, Any]) -> dict[str, Any]:
     out = _pick(
-        repo, "full_name", "description", "private", "visibility", "default_branch", "language", "topics",
-        "stargazers_count", "forks_count", "open_issues_count", "archived", "html_url", "pushed_at",
+        repo,
+        "full_name",
+        "description",
+        "private",
+        "visibility",
+        "default_branch",
+        "language",
+        "topics",
+        "stargazers_count",
+        "forks_count",
+        "open_issues_count",
+        "archived",
+        "html_url",
+        "pushed_at",
     )
     out["owner"] = _login(repo.get("owner"))
     return out
 
 
 def issue(item: dict[str, Any], limit: int) -> dict[str, Any]:
-    out = _pick(item, "number", "title", "state", "state_reason", "comments", "created_at", "updated_at", "closed_at", "html_url")
+    out = _pick(
+        item,
+        "number",
+        "title",
+        "state",
+        "state_reason",
+        "comments",
+        "created_at",
+        "updated_at",
+        "closed_at",
+        "html_url",
+    )
     out["author"] = _login(item.get("user"))
     out["labels"] = [label.get("name") if isinstance(label, dict) else label for label in item.get("labels") or []]
     out["assignees"] = [_login(a) for a in item.get("assignees") or []]
@@ -54,8 +77,22 @@ def comment(item: dict[str, Any], limit: int) -> dict[str, Any]:
 
 def pull_request(item: dict[str, Any], limit: int) -> dict[str, Any]:
     out = _pick(
-        item, "number", "title", "state", "draft", "merged", "mergeable", "comments", "commits", "additions",
-        "deletions", "changed_files", "created_at", "updated_at", "merged_at", "html_url",
+        item,
+        "number",
+        "title",
+        "state",
+        "draft",
+        "merged",
+        "mergeable",
+        "comments",
+        "commits",
+        "additions",
+        "deletions",
+        "changed_files",
+        "created_at",
+        "updated_at",
+        "merged_at",
+        "html_url",
     )
     out["author"] = _login(item.get("user"))
     out["head"] = (item.get("head") or {}).get("ref")
@@ -88,8 +125,20 @@ def branch(item: dict[str, Any]) -> dict[str, Any]:
 
 def workflow_run(item: dict[str, Any]) -> dict[str, Any]:
     out = _pick(
-        item, "id", "name", "display_title", "event", "status", "conclusion", "head_branch", "head_sha",
-        "run_number", "run_attempt", "created_at", "updated_at", "html_url",
+        item,
+        "id",
+        "name",
+        "display_title",
+        "event",
+        "status",
+        "conclusion",
+        "head_branch",
+        "head_sha",
+        "run_number",
+        "run_attempt",
+        "created_at",
+        "updated_at",
+        "html_url",
     )
     out["actor"] = _login(item.get("actor"))
     return out

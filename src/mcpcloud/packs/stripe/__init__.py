@@ -57,7 +57,11 @@ def register(ctx: PackContext) -> None:
     ctx.lifespan(http_client_closed)
 
     async def listing(
-        tool: str, service: Any, filters: dict[str, Any], cursor: str | None, shape: Callable[[dict[str, Any]], dict[str, Any]]
+        tool: str,
+        service: Any,
+        filters: dict[str, Any],
+        cursor: str | None,
+        shape: Callable[[dict[str, Any]], dict[str, Any]],
     ) -> StripePage:
         digest = query_digest(tool, filters)
         after = decode_cursor(cursor, digest)
@@ -88,7 +92,9 @@ def register(ctx: PackContext) -> None:
     @ctx.tool(title="List payment intents", annotations=READ)
     async def stripe_list_payment_intents(customer: CustomerId = None, cursor: Cursor = None) -> StripePage:
         """Payment intents, newest first, amounts in minor units with their display form."""
-        return await listing("stripe_list_payment_intents", v1.payment_intents, {"customer": customer}, cursor, trim.payment_intent)
+        return await listing(
+            "stripe_list_payment_intents", v1.payment_intents, {"customer": customer}, cursor, trim.payment_intent
+        )
 
     @ctx.tool(title="Get a payment intent", annotations=READ)
     async def stripe_get_payment_intent(payment_intent: Annotated[str, Field(pattern=r"^pi_\w+$")]) -> dict[str, Any]:
@@ -118,7 +124,8 @@ def register(ctx: PackContext) -> None:
     @ctx.tool(title="List subscriptions", annotations=READ)
     async def stripe_list_subscriptions(
         customer: CustomerId = None,
-        status: Literal["active", "past_due", "unpaid", "canceled", "incomplete", "trialing", "paused", "all"] | None = None,
+        status: Literal["active", "past_due", "unpaid", "canceled", "incomplete", "trialing", "paused", "all"]
+        | None = None,
         cursor: Cursor = None,
     ) -> StripePage:
         """Subscriptions with their prices and quantities."""
@@ -144,7 +151,9 @@ def register(ctx: PackContext) -> None:
 
 RepeatId = Annotated[
     str | None,
-    Field(max_length=100, description="Only to repeat an identical call on purpose: a new value makes it a new request."),
+    Field(
+        max_length=100, description="Only to repeat an identical call on purpose: a new value makes it a new request."
+    ),
 ]
 
 
@@ -155,13 +164,20 @@ def register_writes(ctx: PackContext, v1: Any) -> None:
     @ctx.tool(title="Refund a payment", annotations=MONEY)
     async def stripe_create_refund(
         context: Context[Any, Any],
-        payment_intent: Annotated[str | None, Field(pattern=r"^pi_\w+$", description="The payment to refund (pi_…).")] = None,
+        payment_intent: Annotated[
+            str | None, Field(pattern=r"^pi_\w+$", description="The payment to refund (pi_…).")
+        ] = None,
         charge: Annotated[str | None, Field(pattern=r"^ch_\w+$", description="Or the charge to refund (ch_…).")] = None,
         amount: Annotated[
-            int | None, Field(ge=1, description="Minor units of the payment's currency (1000 = 10.00 EUR); all that is left when omitted.")
+            int | None,
+            Field(
+                ge=1,
+                description="Minor units of the payment's currency (1000 = 10.00 EUR); all that is left when omitted.",
+            ),
         ] = None,
         currency: Annotated[
-            str | None, Field(pattern=r"^[A-Za-z]{3}$", description="The currency you mean; refused if it is not the payment's.")
+            str | None,
+            Field(pattern=r"^[A-Za-z]{3}$", description="The currency you mean; refused if it is not the payment's."),
         ] = None,
         reason: Literal["duplicate", "fraudulent", "requested_by_customer"] | None = None,
         repeat_id: RepeatId = None,
@@ -177,7 +193,13 @@ def register_writes(ctx: PackContext, v1: Any) -> None:
             raise ToolError(f"{what} is already fully refunded ({money.display(paid['amount'], paid['currency'])})")
         if amount is not None:
             money.check_at_most(amount, left, paid["currency"], f"what is left to refund on {what}")
-        arguments = {"payment_intent": payment_intent, "charge": charge, "amount": amount, "reason": reason, "repeat_id": repeat_id}
+        arguments = {
+            "payment_intent": payment_intent,
+            "charge": charge,
+            "amount": amount,
+            "reason": reason,
+            "repeat_id": repeat_id,
+        }
         params = {k: v for k, v in arguments.items() if v is not None and k != "repeat_id"}
         options = key_for(context, "stripe_create_refund", arguments)
         return trim.refund(as_dict(await call(v1.refunds.create_async(params, options))))
@@ -185,13 +207,17 @@ def register_writes(ctx: PackContext, v1: Any) -> None:
     @ctx.tool(title="Create a payment link", annotations=MONEY)
     async def stripe_create_payment_link(
         context: Context[Any, Any],
-        price: Annotated[str, Field(pattern=r"^price_\w+$", description="The price to sell (price_…, see stripe_list_prices).")],
+        price: Annotated[
+            str, Field(pattern=r"^price_\w+$", description="The price to sell (price_…, see stripe_list_prices).")
+        ],
         quantity: Annotated[int, Field(ge=1, le=999)] = 1,
         repeat_id: RepeatId = None,
     ) -> dict[str, Any]:
         """A shareable checkout URL for a price. Repeating the same call returns the same link."""
         params = {"line_items": [{"price": price, "quantity": quantity}]}
-        options = key_for(context, "stripe_create_payment_link", {"price": price, "quantity": quantity, "repeat_id": repeat_id})
+        options = key_for(
+            context, "stripe_create_payment_link", {"price": price, "quantity": quantity, "repeat_id": repeat_id}
+        )
         return trim.payment_link(as_dict(await call(v1.payment_links.create_async(params, options))))
 
 

@@ -46,7 +46,11 @@ def describe(exc: stripe.StripeError) -> str:
     if isinstance(exc, stripe.AuthenticationError):
         return "Stripe refused the API key (401): it is wrong, revoked, or for another account"
     if isinstance(exc, stripe.PermissionError):
-        return f"Stripe refused (403): the restricted key lacks a permission this needs: {exc.user_message or ''}".rstrip(": ")
+        return (
+            f"Stripe refused (403): the restricted key lacks a permission this needs: {exc.user_message or ''}".rstrip(
+                ": "
+            )
+        )
     if isinstance(exc, stripe.RateLimitError):
         return "Stripe rate limit reached (429): retry in a few seconds"
     if isinstance(exc, stripe.APIConnectionError):

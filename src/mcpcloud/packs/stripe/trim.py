@@ -24,7 +24,9 @@ def _money(obj: dict[str, Any], out: dict[str, Any], *fields: str) -> dict[str, 
 
 
 def customer(c: dict[str, Any]) -> dict[str, Any]:
-    return _pick(c, "id", "name", "email", "phone", "description", "currency", "balance", "delinquent", "created", "metadata")
+    return _pick(
+        c, "id", "name", "email", "phone", "description", "currency", "balance", "delinquent", "created", "metadata"
+    )
 
 
 def payment_intent(p: dict[str, Any]) -> dict[str, Any]:
@@ -34,7 +36,9 @@ def payment_intent(p: dict[str, Any]) -> dict[str, Any]:
 
 
 def charge(c: dict[str, Any]) -> dict[str, Any]:
-    out = _pick(c, "id", "currency", "status", "paid", "refunded", "description", "failure_message", "created", "livemode")
+    out = _pick(
+        c, "id", "currency", "status", "paid", "refunded", "description", "failure_message", "created", "livemode"
+    )
     out.update({k: _id(c.get(k)) for k in ("customer", "payment_intent") if c.get(k)})
     return _money(c, out, "amount", "amount_refunded")
 
@@ -48,8 +52,10 @@ def invoice(i: dict[str, Any]) -> dict[str, Any]:
 def subscription(s: dict[str, Any]) -> dict[str, Any]:
     out = _pick(s, "id", "status", "currency", "cancel_at_period_end", "created", "canceled_at")
     out["customer"] = _id(s.get("customer"))
-    out["items"] = [price(item.get("price") or {}) | {"quantity": item.get("quantity")}
-                    for item in (s.get("items") or {}).get("data", [])]
+    out["items"] = [
+        price(item.get("price") or {}) | {"quantity": item.get("quantity")}
+        for item in (s.get("items") or {}).get("data", [])
+    ]
     return out
 
 
@@ -65,7 +71,11 @@ def balance(b: dict[str, Any]) -> dict[str, Any]:
     def funds(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [_money(e, {"currency": e.get("currency")}, "amount") for e in entries]
 
-    return {"livemode": b.get("livemode"), "available": funds(b.get("available", [])), "pending": funds(b.get("pending", []))}
+    return {
+        "livemode": b.get("livemode"),
+        "available": funds(b.get("available", [])),
+        "pending": funds(b.get("pending", [])),
+    }
 
 
 def refund(r: dict[str, Any]) -> dict[str, Any]:

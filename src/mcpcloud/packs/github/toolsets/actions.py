@@ -26,9 +26,13 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         """GitHub Actions runs, newest first: workflow, event, status, conclusion, branch and commit."""
         owner, name = box.lockdown.check(repo)
         return await box.listing(
-            "github_list_workflow_runs", {"repo": repo, "branch": branch, "status": status}, cursor,
-            lambda page, per_page: lambda h: box.rest.actions.async_list_workflow_runs_for_repo(
-                owner, name, branch=branch or UNSET, status=status or UNSET, per_page=per_page, page=page, headers=h
+            "github_list_workflow_runs",
+            {"repo": repo, "branch": branch, "status": status},
+            cursor,
+            lambda page, per_page: (
+                lambda h: box.rest.actions.async_list_workflow_runs_for_repo(
+                    owner, name, branch=branch or UNSET, status=status or UNSET, per_page=per_page, page=page, headers=h
+                )
             ),
             lambda data: [trim.workflow_run(r) for r in data.get("workflow_runs", [])],
         )
@@ -38,7 +42,8 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         """One workflow run's status and conclusion."""
         owner, name = box.lockdown.check(repo)
         data = await box.get(
-            f"run:{owner}/{name}:{run_id}", lambda h: box.rest.actions.async_get_workflow_run(owner, name, run_id, headers=h)
+            f"run:{owner}/{name}:{run_id}",
+            lambda h: box.rest.actions.async_get_workflow_run(owner, name, run_id, headers=h),
         )
         return trim.workflow_run(data)
 

@@ -22,9 +22,13 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         """Files whose contents match, with the matching fragments, in the allowed repositories only."""
         q = box.lockdown.search_query(query)
         return await box.listing(
-            "github_search_code", {"query": query}, cursor,
-            lambda page, per_page: lambda h: box.rest.search.async_code(
-                q=q, per_page=per_page, page=page, headers={"Accept": "application/vnd.github.text-match+json", **h}
+            "github_search_code",
+            {"query": query},
+            cursor,
+            lambda page, per_page: (
+                lambda h: box.rest.search.async_code(
+                    q=q, per_page=per_page, page=page, headers={"Accept": "application/vnd.github.text-match+json", **h}
+                )
             ),
             lambda data: [
                 trim.code_hit(item)

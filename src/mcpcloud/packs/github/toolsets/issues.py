@@ -29,9 +29,13 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         owner, name = box.lockdown.check(repo)
         label_csv = ",".join(labels) if labels else UNSET
         return await box.listing(
-            "github_list_issues", {"repo": repo, "state": state, "labels": labels}, cursor,
-            lambda page, per_page: lambda h: box.rest.issues.async_list_for_repo(
-                owner, name, state=state, labels=label_csv, per_page=per_page, page=page, headers=h
+            "github_list_issues",
+            {"repo": repo, "state": state, "labels": labels},
+            cursor,
+            lambda page, per_page: (
+                lambda h: box.rest.issues.async_list_for_repo(
+                    owner, name, state=state, labels=label_csv, per_page=per_page, page=page, headers=h
+                )
             ),
             lambda data: [trim.issue(i, limit) for i in data],
         )
@@ -50,24 +54,32 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         """Comments on an issue or pull request, oldest first."""
         owner, name = box.lockdown.check(repo)
         return await box.listing(
-            "github_list_issue_comments", {"repo": repo, "number": number}, cursor,
-            lambda page, per_page: lambda h: box.rest.issues.async_list_comments(
-                owner, name, number, per_page=per_page, page=page, headers=h
+            "github_list_issue_comments",
+            {"repo": repo, "number": number},
+            cursor,
+            lambda page, per_page: (
+                lambda h: box.rest.issues.async_list_comments(
+                    owner, name, number, per_page=per_page, page=page, headers=h
+                )
             ),
             lambda data: [trim.comment(c, limit) for c in data],
         )
 
     @ctx.tool(title="Search issues", annotations=READ)
     async def github_search_issues(
-        query: Annotated[str, Field(min_length=1, description="GitHub issue search syntax, e.g. 'is:open label:bug crash'.")],
+        query: Annotated[
+            str, Field(min_length=1, description="GitHub issue search syntax, e.g. 'is:open label:bug crash'.")
+        ],
         cursor: Cursor = None,
     ) -> ListPage:
         """Search issues and pull requests, limited to the repositories in the lockdown."""
         q = box.lockdown.search_query(query)
         return await box.listing(
-            "github_search_issues", {"query": query}, cursor,
-            lambda page, per_page: lambda h: box.rest.search.async_issues_and_pull_requests(
-                q=q, per_page=per_page, page=page, headers=h
+            "github_search_issues",
+            {"query": query},
+            cursor,
+            lambda page, per_page: (
+                lambda h: box.rest.search.async_issues_and_pull_requests(q=q, per_page=per_page, page=page, headers=h)
             ),
             lambda data: [
                 trim.issue(i, limit)

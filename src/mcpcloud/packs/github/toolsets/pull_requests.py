@@ -24,9 +24,11 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         """Pull requests of a repository, newest first."""
         owner, name = box.lockdown.check(repo)
         return await box.listing(
-            "github_list_pull_requests", {"repo": repo, "state": state}, cursor,
-            lambda page, per_page: lambda h: box.rest.pulls.async_list(
-                owner, name, state=state, per_page=per_page, page=page, headers=h
+            "github_list_pull_requests",
+            {"repo": repo, "state": state},
+            cursor,
+            lambda page, per_page: (
+                lambda h: box.rest.pulls.async_list(owner, name, state=state, per_page=per_page, page=page, headers=h)
             ),
             lambda data: [trim.pull_request(p, limit) for p in data],
         )
@@ -45,9 +47,11 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         """Files a pull request changes, with their patches (cut at max_text_chars)."""
         owner, name = box.lockdown.check(repo)
         return await box.listing(
-            "github_list_pull_request_files", {"repo": repo, "number": number}, cursor,
-            lambda page, per_page: lambda h: box.rest.pulls.async_list_files(
-                owner, name, number, per_page=per_page, page=page, headers=h
+            "github_list_pull_request_files",
+            {"repo": repo, "number": number},
+            cursor,
+            lambda page, per_page: (
+                lambda h: box.rest.pulls.async_list_files(owner, name, number, per_page=per_page, page=page, headers=h)
             ),
             lambda data: [trim.pull_file(f, limit) for f in data],
         )
@@ -71,8 +75,14 @@ def register(ctx: PackContext, box: Toolbox) -> None:
             box.lockdown.check(f"{head.split(':', 1)[0]}/{name}")
         data = await box.gateway.write(
             lambda h: box.rest.pulls.async_create(
-                owner, name, title=title, head=head, base=base, body=body if body is not None else UNSET,
-                draft=draft, headers=h,
+                owner,
+                name,
+                title=title,
+                head=head,
+                base=base,
+                body=body if body is not None else UNSET,
+                draft=draft,
+                headers=h,
             )
         )
         return trim.pull_request(data, limit)

@@ -35,9 +35,14 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         owner, name = box.lockdown.check(repo)
         path = path.strip("/")
         key = f"contents:{owner}/{name}:{ref}:{path}"
-        data = await box.get(key, lambda h: box.rest.repos.async_get_content(owner, name, path, ref=ref or UNSET, headers=h))
+        data = await box.get(
+            key, lambda h: box.rest.repos.async_get_content(owner, name, path, ref=ref or UNSET, headers=h)
+        )
         if isinstance(data, list):
-            entries = [{"name": e.get("name"), "path": e.get("path"), "type": e.get("type"), "size": e.get("size")} for e in data]
+            entries = [
+                {"name": e.get("name"), "path": e.get("path"), "type": e.get("type"), "size": e.get("size")}
+                for e in data
+            ]
             return {"repo": repo, "path": path, "type": "dir", "entries": entries}
         return _file(data, repo, box.settings.max_file_bytes)
 
@@ -52,9 +57,13 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         owner, name = box.lockdown.check(repo)
         args = {"repo": repo, "ref": ref, "path": path}
         return await box.listing(
-            "github_list_commits", args, cursor,
-            lambda page, per_page: lambda h: box.rest.repos.async_list_commits(
-                owner, name, sha=ref or UNSET, path=path or UNSET, per_page=per_page, page=page, headers=h
+            "github_list_commits",
+            args,
+            cursor,
+            lambda page, per_page: (
+                lambda h: box.rest.repos.async_list_commits(
+                    owner, name, sha=ref or UNSET, path=path or UNSET, per_page=per_page, page=page, headers=h
+                )
             ),
             lambda data: [trim.commit(c) for c in data],
         )
@@ -64,9 +73,11 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         """Branches with their head SHA and whether they are protected."""
         owner, name = box.lockdown.check(repo)
         return await box.listing(
-            "github_list_branches", {"repo": repo}, cursor,
-            lambda page, per_page: lambda h: box.rest.repos.async_list_branches(
-                owner, name, per_page=per_page, page=page, headers=h
+            "github_list_branches",
+            {"repo": repo},
+            cursor,
+            lambda page, per_page: (
+                lambda h: box.rest.repos.async_list_branches(owner, name, per_page=per_page, page=page, headers=h)
             ),
             lambda data: [trim.branch(b) for b in data],
         )
@@ -79,7 +90,13 @@ def _file(data: dict[str, Any], repo: str, max_bytes: int) -> dict[str, Any]:
         raw = base64.b64decode(data.get("content") or "")
     except (binascii.Error, ValueError):
         raise ToolError(f"GitHub sent undecodable content for {data.get('path')!r}") from None
-    out: dict[str, Any] = {"repo": repo, "path": data.get("path"), "type": "file", "size": data.get("size"), "sha": data.get("sha")}
+    out: dict[str, Any] = {
+        "repo": repo,
+        "path": data.get("path"),
+        "type": "file",
+        "size": data.get("size"),
+        "sha": data.get("sha"),
+    }
     try:
         content = raw[:max_bytes].decode("utf-8")
     except UnicodeDecodeError:
