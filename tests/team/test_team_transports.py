@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GITHUB_TOKEN, github_scenario
 from github_wire import GitHubWire
 from github_wire import make_app as github_app
 from mcp import Client
@@ -21,11 +20,12 @@ from stripe_wire import StripeWire
 from stripe_wire import make_app as stripe_app
 from stripe_wire import scenario as stripe_scenario
 from team_helpers import refusal
+from tests.conftest import CONNECT_MODES, RunningServer, spawn_server, stdio_params, wait_ready
 from wire_thread import serve_in_thread
 
+from conftest import GITHUB_TOKEN, github_scenario
 from mcpcloud.security.apikeys import mint
 from mcpcloud.security.keystore import FileKeyStore
-from tests.conftest import CONNECT_MODES, RunningServer, spawn_server, stdio_params, wait_ready
 
 PRINCIPALS = {
     "reader": ["github:read", "stripe:read"],
