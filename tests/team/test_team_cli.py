@@ -57,3 +57,27 @@ def test_missing_settings_exit_2_naming_the_key() -> None:
     live = run_tools({"github": PACK["github"], "stripe": {"api_key": "sk_live_cli_secret"}})
     assert live.returncode == 2 and "live-mode key (sk_live_…): refused unless allow_live = true" in live.stderr
     assert "cli_secret" not in live.stderr + live.stdout
+
+
+def test_config_redacts_the_team_secrets() -> None:
+    pack = PACK | {
+        "vectors": {"backend": "pinecone", "pinecone": {"host": "https://i.pinecone.io", "api_key": "pcsk_cli_secret"}}
+    }
+    env = server_env(MCPCLOUD_PACK=json.dumps(pack))
+    done = subprocess.run(
+        [MCPCLOUD, "config", "--packs", "github,stripe,vectors"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout)["pack"]
+    assert (
+        shown["github"]["token"]
+        == shown["stripe"]["api_key"]
+        == shown["vectors"]["pinecone"]["api_key"]
+        == "**********"
+    )
+    assert "cli_secret" not in done.stdout + done.stderr and "ghp_cli" not in done.stdout
