@@ -22,7 +22,7 @@ import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote, urlencode
 
 import jwt
 from starlette.applications import Starlette
@@ -306,7 +306,7 @@ def make_app(wire: GitHubWire) -> Starlette:
         }
 
     async def handle(request: Request) -> Response:
-        path = request.url.path
+        path = unquote(request.scope["raw_path"].decode())  # GitHub decodes %2F, %23, %3F in paths too
         wire.requests.append((request.method, path, request.url.query))
         if path.startswith("/app/installations/") and request.method == "POST":
             return mint_installation_token(request)

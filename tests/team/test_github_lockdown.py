@@ -47,6 +47,15 @@ async def test_toxic_agent_flow_is_refused_and_names_the_repository(github_wire:
             ("github_create_issue", {"repo": OUT_OF_BOUNDS, "title": "done"}),
             ("github_list_workflow_runs", {"repo": OUT_OF_BOUNDS}),
         ]
+        escapes = [  # HTTP clients resolve '..' in the URL: these would read the other repository
+            {"repo": "acme/site", "path": "../../../acme-internal/secrets/contents/README.md"},
+            {"repo": "acme/site", "path": "src/../../../../acme-internal/secrets/readme"},
+            {"repo": "acme/site", "path": "%2e%2e/%2E%2E/%2e%2e/acme-internal/secrets/contents/README.md"},
+            {"repo": "acme/..", "path": "acme-internal/secrets/contents/README.md"},
+        ]
+        for args in escapes:
+            message = refusal(await client.call_tool("github_get_file_contents", args))
+            assert "refused: give a plain path inside the repository" in message or "is not 'owner/name'" in message
         for tool, args in attempts:
             message = refusal(await client.call_tool(tool, args))
             assert "outside this server's repository lockdown (allowed: acme/*)" in message, (tool, message)

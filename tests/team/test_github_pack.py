@@ -54,6 +54,9 @@ async def test_reads_are_trimmed_and_lists_page_by_cursor(github_wire: GitHubWir
         assert readme.structured_content["content"] == "# Site\nThe public web site.\n"
         root = (await client.call_tool("github_get_file_contents", {"repo": "acme/site"})).structured_content
         assert {e["name"]: e["type"] for e in root["entries"]} == {"README.md": "file", "src": "dir"}
+        github_wire.repos["acme/site"].files["docs/a b#1?.md"] = "odd name"
+        odd = await client.call_tool("github_get_file_contents", {"repo": "acme/site", "path": "/docs/a b#1?.md"})
+        assert odd.structured_content["content"] == "odd name" and odd.structured_content["path"] == "docs/a b#1?.md"
         private = await client.call_tool("github_get_file_contents", {"repo": "acme/tools", "path": "tool.py"})
         assert private.structured_content["content"] == "print('tools')\n"
 

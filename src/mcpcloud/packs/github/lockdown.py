@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from urllib.parse import quote, unquote
 
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -41,11 +42,27 @@ class Lockdown:
     def check(self, repo: str) -> tuple[str, str]:
         """(owner, name) of an in-bounds `owner/name`; a ToolError naming the repository otherwise."""
         match = REPO_NAME.match(repo.strip())
-        if not match:
+        if not match or match.group(2) in (".", ".."):
             raise ToolError(f"repo {repo!r} is not 'owner/name' (for example 'octo-org/hello-world')")
         if not self.allows(repo.strip()):
             raise ToolError(self.refusal(repo.strip()))
         return match.group(1), match.group(2)
+
+    @staticmethod
+    def file_path(path: str) -> str:
+        """A path inside the repository, percent-encoded for the URL.
+
+        It is put into the request URL, and HTTP clients resolve `..` segments: without this
+        check `../../../other-org/private/contents/x` would read another repository.
+        """
+        segments = [s for s in path.strip("/").split("/") if s]
+        for segment in segments:
+            plain = unquote(segment)
+            if plain in (".", "..") or "\\" in plain or any(ord(ch) < 32 for ch in plain):
+                raise ToolError(
+                    f"path {path!r} is refused: give a plain path inside the repository, without '.' or '..'"
+                )
+        return "/".join(quote(segment, safe="") for segment in segments)
 
     def refusal(self, what: str) -> str:
         return (

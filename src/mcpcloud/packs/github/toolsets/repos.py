@@ -33,17 +33,17 @@ def register(ctx: PackContext, box: Toolbox) -> None:
     ) -> dict[str, Any]:
         """A file's text (cut at max_file_bytes), or a directory's entries."""
         owner, name = box.lockdown.check(repo)
-        path = path.strip("/")
-        key = f"contents:{owner}/{name}:{ref}:{path}"
+        url_path = box.lockdown.file_path(path)
+        key = f"contents:{owner}/{name}:{ref}:{url_path}"
         data = await box.get(
-            key, lambda h: box.rest.repos.async_get_content(owner, name, path, ref=ref or UNSET, headers=h)
+            key, lambda h: box.rest.repos.async_get_content(owner, name, url_path, ref=ref or UNSET, headers=h)
         )
         if isinstance(data, list):
             entries = [
                 {"name": e.get("name"), "path": e.get("path"), "type": e.get("type"), "size": e.get("size")}
                 for e in data
             ]
-            return {"repo": repo, "path": path, "type": "dir", "entries": entries}
+            return {"repo": repo, "path": path.strip("/"), "type": "dir", "entries": entries}
         return _file(data, repo, box.settings.max_file_bytes)
 
     @ctx.tool(title="List commits", annotations=READ)
