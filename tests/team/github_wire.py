@@ -69,6 +69,8 @@ class GitHubWire:
     used: dict[str, int] = field(default_factory=dict)
     reset_at: int = field(default_factory=lambda: int(time.time()) + 3600)
     requests: list[tuple[str, str, str]] = field(default_factory=list)
+    secondary_retry_after: int | None = None
+    """When set, answer every request with a secondary rate limit (403 + Retry-After)."""
     search_ignores_scope: bool = False
     """Answer searches from every visible repository, as a query with OR or NOT can make GitHub do."""
     base_url: str = ""
@@ -314,6 +316,13 @@ def make_app(wire: GitHubWire) -> Starlette:
         if refusal is not None or token is None:
             return refusal  # type: ignore[return-value]
         wire.used[token] = wire.used.get(token, 0) + 1
+        if wire.secondary_retry_after is not None:
+            headers = limit_headers(token) | {"retry-after": str(wire.secondary_retry_after)}
+            return error(
+                403,
+                "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                headers,
+            )
         if wire.used[token] > wire.rate_limit:
             wire.used[token] = wire.rate_limit
             return error(

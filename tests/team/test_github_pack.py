@@ -100,6 +100,11 @@ async def test_rate_limit_is_a_clear_error_with_the_retry_time(github_wire: GitH
         assert 3500 <= seconds <= 3600
         github_wire.rate_limit = 5000  # the budget comes back: the server is healthy, the next call works
         assert not (await client.call_tool("github_list_branches", {"repo": "acme/site"})).is_error
+        github_wire.secondary_retry_after = 60
+        message = refusal(await client.call_tool("github_list_branches", {"repo": "acme/site"}))
+        assert message.endswith(
+            "GitHub secondary rate limit exceeded (too many requests in a short time): retry in 60 s"
+        )
 
 
 async def test_github_errors_name_the_problem_and_never_the_token(github_wire: GitHubWire) -> None:

@@ -17,7 +17,13 @@ from typing import Any
 
 from githubkit import AppInstallationAuthStrategy, GitHub, TokenAuthStrategy
 from githubkit.cache import MemCacheStrategy
-from githubkit.exception import GitHubException, RateLimitExceeded, RequestFailed, RequestTimeout
+from githubkit.exception import (
+    GitHubException,
+    RateLimitExceeded,
+    RequestFailed,
+    RequestTimeout,
+    SecondaryRateLimitExceeded,
+)
 from githubkit.response import Response
 from mcp.server.mcpserver.exceptions import ToolError
 
@@ -63,7 +69,6 @@ class Gateway:
     def __init__(self, settings: GithubSettings, client: GitHub[Any] | None = None) -> None:
         self.client = client or make_client(settings)
         self.etags = MemoryCache(max_entries=settings.etag_cache_entries) if settings.etag_cache_entries else None
-        self.conditional_hits = 0
 
     async def read(self, key: str, call: Call) -> Page:
         """GET through the ETag store; `key` names the request (endpoint and every parameter)."""
@@ -72,7 +77,6 @@ class Gateway:
         headers = {"If-None-Match": cached["etag"]} if cached else {}
         response = await self._send(call, headers)
         if response.status_code == 304 and cached:
-            self.conditional_hits += 1
             return Page(cached["data"], cached["next"])
         data = response.json()
         page = Page(data, next_page(response.headers.get("link")))
@@ -103,21 +107,19 @@ class Gateway:
             return "GitHub App authentication failed: " + self._explain(inner)
         return f"cannot reach GitHub at {self.client.config.base_url}: {type(inner or exc).__name__}"
 
-    async def close(self) -> None:
-        return None
-
 
 def rate_limit_message(exc: RateLimitExceeded) -> str:
     headers = exc.response.headers
     seconds = max(1, int(exc.retry_after.total_seconds()))
-    kind = "secondary" if "retry-after" in headers else "primary"
+    if isinstance(exc, SecondaryRateLimitExceeded):  # too many requests too fast, whatever the budget left
+        return f"GitHub secondary rate limit exceeded (too many requests in a short time): retry in {seconds} s"
     detail = ""
     if headers.get("x-ratelimit-limit"):
         reset = headers.get("x-ratelimit-reset")
         at = datetime.fromtimestamp(int(reset), UTC).strftime("%H:%M:%SZ") if reset and reset.isdigit() else "?"
         resource = headers.get("x-ratelimit-resource", "core")
         detail = f" ({headers.get('x-ratelimit-remaining', '0')} of {headers['x-ratelimit-limit']} {resource} requests left, resets at {at})"
-    return f"GitHub {kind} rate limit exceeded{detail}: retry in {seconds} s"
+    return f"GitHub primary rate limit exceeded{detail}: retry in {seconds} s"
 
 
 def failure_message(response: Response[Any]) -> str:
