@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import pinecone_wire
 import stripe_wire
 from github_wire import GitHubWire, make_app
-from wire_thread import serve_in_thread
+from wire_thread import serve_wire
 
 GITHUB_TOKEN = "ghp_testtoken0123456789abcdefghijklmnopqr"
 
@@ -83,25 +84,27 @@ def github_scenario() -> GitHubWire:
     return wire
 
 
+def github_settings(wire: GitHubWire, **extra: Any) -> dict[str, Any]:
+    """`[pack.github]` against the wire server: a token, locked to acme/*, every toolset."""
+    toolsets = ["repos", "issues", "pull_requests", "actions", "code_search"]
+    return {
+        "github": {"base_url": wire.base_url, "token": GITHUB_TOKEN, "repos": ["acme/*"], "toolsets": toolsets, **extra}
+    }
+
+
 @pytest.fixture
 def github_wire() -> Iterator[GitHubWire]:
-    wire = github_scenario()
-    with serve_in_thread(make_app(wire)) as base_url:
-        wire.base_url = base_url
+    with serve_wire(github_scenario(), make_app) as wire:
         yield wire
 
 
 @pytest.fixture
 def stripe_api() -> Iterator[stripe_wire.StripeWire]:
-    wire = stripe_wire.scenario()
-    with serve_in_thread(stripe_wire.make_app(wire)) as base_url:
-        wire.base_url = base_url
+    with serve_wire(stripe_wire.scenario(), stripe_wire.make_app) as wire:
         yield wire
 
 
 @pytest.fixture
 def pinecone_index() -> Iterator[pinecone_wire.PineconeWire]:
-    wire = pinecone_wire.PineconeWire()
-    with serve_in_thread(pinecone_wire.make_app(wire)) as base_url:
-        wire.base_url = base_url
+    with serve_wire(pinecone_wire.PineconeWire(), pinecone_wire.make_app) as wire:
         yield wire

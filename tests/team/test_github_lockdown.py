@@ -5,32 +5,16 @@ leaves, the refusal names the repository, and GitHub never sees a request for it
 
 from __future__ import annotations
 
-from typing import Any
-
 from github_wire import GitHubWire
 from team_helpers import pack_client, refusal
 
-from conftest import GITHUB_TOKEN
+from conftest import github_settings
 
-ALL = ["repos", "issues", "pull_requests", "actions", "code_search"]
 OUT_OF_BOUNDS = "acme-internal/secrets"
 
 
-def locked(wire: GitHubWire, **extra: Any) -> dict[str, Any]:
-    return {
-        "github": {
-            "base_url": wire.base_url,
-            "token": GITHUB_TOKEN,
-            "repos": ["acme/*"],
-            "toolsets": ALL,
-            "allow_writes": True,
-            **extra,
-        }
-    }
-
-
 async def test_toxic_agent_flow_is_refused_and_names_the_repository(github_wire: GitHubWire) -> None:
-    async with pack_client("github", locked(github_wire)) as client:
+    async with pack_client("github", github_settings(github_wire, allow_writes=True)) as client:
         # 1. The agent reads a public issue in an allowed repository: the injected instructions arrive.
         issue = (await client.call_tool("github_get_issue", {"repo": "acme/site", "number": 46})).structured_content
         assert OUT_OF_BOUNDS in issue["body"]
@@ -76,18 +60,18 @@ async def test_search_results_outside_the_bounds_are_dropped(github_wire: GitHub
     """Defence in depth: even if GitHub answered with another repository, the pack drops it."""
     github_wire.search_ignores_scope = True
     github_wire.repos["acme/site"].files["x.py"] = "print('x')"
-    async with pack_client("github", locked(github_wire, repos=["acme/site"])) as client:
+    async with pack_client("github", github_settings(github_wire, allow_writes=True, repos=["acme/site"])) as client:
         hits = (await client.call_tool("github_search_code", {"query": "print"})).structured_content
         assert [h["repo"] for h in hits["items"]] == ["acme/site"]  # acme/tools matched too, and was dropped
         found = (await client.call_tool("github_search_issues", {"query": "help"})).structured_content
         assert [i["repo"] for i in found["items"]] == ["acme/site"]
-    async with pack_client("github", locked(github_wire, repos=["*/*"])) as client:
+    async with pack_client("github", github_settings(github_wire, allow_writes=True, repos=["*/*"])) as client:
         hits = (await client.call_tool("github_search_code", {"query": "hunter2"})).structured_content
         assert {h["repo"] for h in hits["items"]} == {OUT_OF_BOUNDS}  # "*/*" means all the token can see
 
 
 async def test_exact_repository_patterns(github_wire: GitHubWire) -> None:
-    async with pack_client("github", locked(github_wire, repos=["acme/site"])) as client:
+    async with pack_client("github", github_settings(github_wire, allow_writes=True, repos=["acme/site"])) as client:
         assert not (await client.call_tool("github_get_repository", {"repo": "acme/site"})).is_error
         message = refusal(await client.call_tool("github_get_repository", {"repo": "acme/tools"}))
         assert "'acme/tools' is outside this server's repository lockdown (allowed: acme/site)" in message

@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from github_wire import GitHubWire
 from team_helpers import pack_client, refusal
 
-from conftest import GITHUB_TOKEN
-
-ALL = ["repos", "issues", "pull_requests", "actions", "code_search"]
-
-
-def github(wire: GitHubWire, **extra: Any) -> dict[str, Any]:
-    return {
-        "github": {
-            "base_url": wire.base_url,
-            "token": GITHUB_TOKEN,
-            "repos": ["acme/*"],
-            "toolsets": ALL,
-            "per_page": 20,
-            **extra,
-        }
-    }
+from conftest import GITHUB_TOKEN, github_settings
 
 
 async def test_reads_are_trimmed_and_lists_page_by_cursor(github_wire: GitHubWire) -> None:
-    async with pack_client("github", github(github_wire)) as client:
+    async with pack_client("github", github_settings(github_wire, per_page=20)) as client:
         repo = (await client.call_tool("github_get_repository", {"repo": "acme/site"})).structured_content
         assert repo["full_name"] == "acme/site" and repo["owner"] == "acme" and repo["default_branch"] == "main"
         assert "issues_url" not in repo and "permissions" not in repo  # URLs and noise trimmed
@@ -73,7 +56,7 @@ async def test_reads_are_trimmed_and_lists_page_by_cursor(github_wire: GitHubWir
 
 
 async def test_conditional_requests_answer_from_the_etag_store(github_wire: GitHubWire) -> None:
-    async with pack_client("github", github(github_wire)) as client:
+    async with pack_client("github", github_settings(github_wire)) as client:
         first = await client.call_tool("github_get_issue", {"repo": "acme/site", "number": 3})
         used = github_wire.used[GITHUB_TOKEN]
         second = await client.call_tool("github_get_issue", {"repo": "acme/site", "number": 3})
@@ -89,7 +72,7 @@ async def test_conditional_requests_answer_from_the_etag_store(github_wire: GitH
 
 
 async def test_rate_limit_is_a_clear_error_with_the_retry_time(github_wire: GitHubWire) -> None:
-    async with pack_client("github", github(github_wire)) as client:
+    async with pack_client("github", github_settings(github_wire)) as client:
         github_wire.rate_limit = 2
         await client.call_tool("github_get_repository", {"repo": "acme/site"})
         await client.call_tool("github_get_repository", {"repo": "acme/tools"})
@@ -108,12 +91,12 @@ async def test_rate_limit_is_a_clear_error_with_the_retry_time(github_wire: GitH
 
 
 async def test_github_errors_name_the_problem_and_never_the_token(github_wire: GitHubWire) -> None:
-    async with pack_client("github", github(github_wire)) as client:
+    async with pack_client("github", github_settings(github_wire)) as client:
         message = refusal(await client.call_tool("github_get_issue", {"repo": "acme/site", "number": 999}))
         assert message.endswith(
             ": GitHub answered 404 for /repos/acme/site/issues/999: Not Found (not found, or not visible to these credentials)"
         )
         assert "not 'owner/name'" in refusal(await client.call_tool("github_get_repository", {"repo": "just-a-name"}))
-    async with pack_client("github", github(github_wire, token="ghp_wrong_secret_value")) as client:
+    async with pack_client("github", github_settings(github_wire, token="ghp_wrong_secret_value")) as client:
         message = refusal(await client.call_tool("github_get_repository", {"repo": "acme/site"}))
         assert "401" in message and "Bad credentials" in message and "ghp_wrong_secret_value" not in message

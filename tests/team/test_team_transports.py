@@ -21,7 +21,7 @@ from stripe_wire import make_app as stripe_app
 from stripe_wire import scenario as stripe_scenario
 from team_helpers import refusal
 from tests.conftest import CONNECT_MODES, RunningServer, spawn_server, stdio_params, wait_ready
-from wire_thread import serve_in_thread
+from wire_thread import serve_wire
 
 from conftest import GITHUB_TOKEN, github_scenario
 from mcpcloud.security.apikeys import mint
@@ -49,9 +49,7 @@ def pack_settings(github: GitHubWire, stripe: StripeWire) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def wires() -> Iterator[tuple[GitHubWire, StripeWire]]:
-    github, stripe = github_scenario(), stripe_scenario()
-    with serve_in_thread(github_app(github)) as github_url, serve_in_thread(stripe_app(stripe)) as stripe_url:
-        github.base_url, stripe.base_url = github_url, stripe_url
+    with serve_wire(github_scenario(), github_app) as github, serve_wire(stripe_scenario(), stripe_app) as stripe:
         yield github, stripe
 
 

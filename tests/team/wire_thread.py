@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import uvicorn
 from starlette.types import ASGIApp
+
+W = TypeVar("W")
 
 
 @contextmanager
@@ -28,3 +31,11 @@ def serve_in_thread(app: ASGIApp) -> Iterator[str]:
         server.should_exit = True
         thread.join(10)
         sock.close()
+
+
+@contextmanager
+def serve_wire(wire: W, make_app: Callable[[W], Any]) -> Iterator[W]:
+    """Serve `make_app(wire)`; the wire state learns its own base URL (its answers carry it)."""
+    with serve_in_thread(make_app(wire)) as base_url:
+        wire.base_url = base_url  # type: ignore[attr-defined]
+        yield wire

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -40,11 +40,6 @@ class Toolbox:
         client: GitHub[Any] = self.gateway.client
         return client.rest
 
-    def cut(self, value: str | None) -> str | None:
-        from mcpcloud.packs.github.trim import text
-
-        return text(value, self.settings.max_text_chars)
-
     async def get(self, key: str, call: Call) -> Any:
         return (await self.gateway.read(key, call)).data
 
@@ -62,3 +57,25 @@ class Toolbox:
         per_page = self.settings.per_page
         page = await self.gateway.read(f"{tool}:{digest}:{page_number}:{per_page}", fetch(page_number, per_page))
         return ListPage(items=shape(page.data), next_cursor=encode_cursor(page.next_page, digest))
+
+    async def search(
+        self,
+        tool: str,
+        query: str,
+        cursor: str | None,
+        endpoint: Callable[..., Awaitable[Any]],
+        repo_of: Callable[[dict[str, Any]], str],
+        shape: Callable[[dict[str, Any]], dict[str, Any]],
+        headers: dict[str, str] | None = None,
+    ) -> ListPage:
+        """A search held inside the lockdown twice: the query is bounded, and results elsewhere are dropped."""
+        q = self.lockdown.search_query(query)
+        return await self.listing(
+            tool,
+            {"query": query},
+            cursor,
+            lambda page, per_page: (
+                lambda h: endpoint(q=q, per_page=per_page, page=page, headers={**(headers or {}), **h})
+            ),
+            lambda data: [shape(item) for item in data.get("items", []) if self.lockdown.allows(repo_of(item))],
+        )

@@ -20,19 +20,12 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         cursor: Cursor = None,
     ) -> ListPage:
         """Files whose contents match, with the matching fragments, in the allowed repositories only."""
-        q = box.lockdown.search_query(query)
-        return await box.listing(
+        return await box.search(
             "github_search_code",
-            {"query": query},
+            query,
             cursor,
-            lambda page, per_page: (
-                lambda h: box.rest.search.async_code(
-                    q=q, per_page=per_page, page=page, headers={"Accept": "application/vnd.github.text-match+json", **h}
-                )
-            ),
-            lambda data: [
-                trim.code_hit(item)
-                for item in data.get("items", [])
-                if box.lockdown.allows((item.get("repository") or {}).get("full_name", ""))
-            ],
+            box.rest.search.async_code,
+            lambda item: (item.get("repository") or {}).get("full_name", ""),
+            trim.code_hit,
+            headers={"Accept": "application/vnd.github.text-match+json"},  # the matching fragments
         )

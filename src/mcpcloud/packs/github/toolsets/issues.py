@@ -73,19 +73,13 @@ def register(ctx: PackContext, box: Toolbox) -> None:
         cursor: Cursor = None,
     ) -> ListPage:
         """Search issues and pull requests, limited to the repositories in the lockdown."""
-        q = box.lockdown.search_query(query)
-        return await box.listing(
+        return await box.search(
             "github_search_issues",
-            {"query": query},
+            query,
             cursor,
-            lambda page, per_page: (
-                lambda h: box.rest.search.async_issues_and_pull_requests(q=q, per_page=per_page, page=page, headers=h)
-            ),
-            lambda data: [
-                trim.issue(i, limit)
-                for i in data.get("items", [])
-                if box.lockdown.allows(trim.repo_of_url(i.get("repository_url", "")))
-            ],
+            box.rest.search.async_issues_and_pull_requests,
+            lambda item: trim.repo_of_url(item.get("repository_url", "")),
+            lambda item: trim.issue(item, limit),
         )
 
     if not box.settings.allow_writes:
