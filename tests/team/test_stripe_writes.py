@@ -41,6 +41,13 @@ async def test_a_replayed_refund_returns_the_first_one(stripe_api: StripeWire) -
         ).structured_content
     assert second["id"] != first["id"] and charge["amount_refunded"] == 3000  # a deliberate repeat is a new request
 
+    rest = {"payment_intent": intent["id"]}  # the rest of the payment: the first call uses up what is left
+    async with pack_client("stripe", writable(stripe_api)) as client:
+        last = (await client.call_tool("stripe_create_refund", rest)).structured_content
+        replayed = await client.call_tool("stripe_create_refund", rest)
+    assert not replayed.is_error and replayed.structured_content == last and last["amount_display"] == "20.00 EUR"
+    assert charge["refunded"] is True and len(stripe_api.objects["refunds"]) == 3
+
 
 async def test_amounts_and_currencies_are_checked_before_money_moves(stripe_api: StripeWire) -> None:
     intent = _intent(stripe_api)

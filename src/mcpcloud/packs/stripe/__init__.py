@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from mcpcloud.observability.request_identity import principal_of
 from mcpcloud.packs import PackContext
 from mcpcloud.packs.cursors import decode_cursor, encode_cursor, query_digest
-from mcpcloud.packs.stripe import money, trim
+from mcpcloud.packs.stripe import money, refunds, trim
 from mcpcloud.packs.stripe.gateway import as_dict, call, idempotency_key, make_client
 from mcpcloud.packs.stripe.settings import StripeSettings
 
@@ -185,14 +185,9 @@ def register_writes(ctx: PackContext, v1: Any) -> None:
         """Refund all or part of a payment. Repeating the same call returns the first refund, never a second one."""
         if (payment_intent is None) == (charge is None):
             raise ToolError("give exactly one of payment_intent (pi_…) or charge (ch_…)")
-        paid = await _charge_of(v1, payment_intent, charge)
+        paid = await refunds.charge_of(v1, payment_intent, charge)
         what = f"payment {payment_intent or charge}"
         money.check_currency(currency, paid["currency"], what)
-        left = paid["amount"] - paid.get("amount_refunded", 0)
-        if left <= 0:
-            raise ToolError(f"{what} is already fully refunded ({money.display(paid['amount'], paid['currency'])})")
-        if amount is not None:
-            money.check_at_most(amount, left, paid["currency"], f"what is left to refund on {what}")
         arguments = {
             "payment_intent": payment_intent,
             "charge": charge,
@@ -202,7 +197,7 @@ def register_writes(ctx: PackContext, v1: Any) -> None:
         }
         params = {k: v for k, v in arguments.items() if v is not None and k != "repeat_id"}
         options = key_for(context, "stripe_create_refund", arguments)
-        return trim.refund(as_dict(await call(v1.refunds.create_async(params, options))))
+        return trim.refund(await refunds.create(v1, params, options, paid, what))
 
     @ctx.tool(title="Create a payment link", annotations=MONEY)
     async def stripe_create_payment_link(
@@ -219,13 +214,3 @@ def register_writes(ctx: PackContext, v1: Any) -> None:
             context, "stripe_create_payment_link", {"price": price, "quantity": quantity, "repeat_id": repeat_id}
         )
         return trim.payment_link(as_dict(await call(v1.payment_links.create_async(params, options))))
-
-
-async def _charge_of(v1: Any, payment_intent: str | None, charge: str | None) -> dict[str, Any]:
-    """The charge a refund applies to: the one given, or the payment intent's latest."""
-    if payment_intent is not None:
-        intent = as_dict(await call(v1.payment_intents.retrieve_async(payment_intent)))
-        charge = intent.get("latest_charge")
-        if not charge:
-            raise ToolError(f"payment {payment_intent} has no charge to refund (status: {intent.get('status')})")
-    return as_dict(await call(v1.charges.retrieve_async(charge)))

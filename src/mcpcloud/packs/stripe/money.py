@@ -37,10 +37,3 @@ def check_currency(given: str | None, expected: str, what: str) -> None:
             f"currency {given.upper()!r} does not match {what}'s currency {expected.upper()!r}; "
             f"amounts are in minor units of {expected.upper()} ({decimals(expected)} decimals)"
         )
-
-
-def check_at_most(amount: int, limit: int, currency: str, what: str) -> None:
-    if amount > limit:
-        raise ToolError(
-            f"amount {amount} ({display(amount, currency)}) is more than {what}: {limit} ({display(limit, currency)})"
-        )
