@@ -38,7 +38,7 @@ class RepoData:
     owner: str
     name: str
     private: bool = False
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)
     issues: list[dict[str, Any]] = field(default_factory=list)
     comments: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
     pulls: list[dict[str, Any]] = field(default_factory=list)
@@ -388,7 +388,8 @@ def make_app(wire: GitHubWire) -> Starlette:
 
     def contents(request: Request, token: str, repo: RepoData, path: str) -> Response:
         if path in repo.files:
-            raw = repo.files[path].encode()
+            stored = repo.files[path]
+            raw = stored if isinstance(stored, bytes) else stored.encode()
             encoded = base64.encodebytes(raw).decode()  # GitHub wraps base64 at 60 columns
             sha = hashlib.sha1(b"blob %d\0" % len(raw) + raw).hexdigest()
             return respond(
@@ -396,11 +397,11 @@ def make_app(wire: GitHubWire) -> Starlette:
                 token,
                 {
                     "type": "file",
-                    "encoding": "base64",
+                    "encoding": "base64" if len(raw) <= 1_000_000 else "none",  # no content over 1 MB
                     "size": len(raw),
                     "name": path.rsplit("/", 1)[-1],
                     "path": path,
-                    "content": encoded,
+                    "content": encoded if len(raw) <= 1_000_000 else "",
                     "sha": sha,
                     "url": f"{wire.base_url}/repos/{repo.full_name}/contents/{path}",
                     "html_url": f"https://github.com/{repo.full_name}/blob/main/{path}",
@@ -549,7 +550,7 @@ def make_app(wire: GitHubWire) -> Starlette:
                 }
                 for r in searchable
                 for path, text in sorted(r.files.items())
-                if all(t in text.lower() for t in terms)
+                if isinstance(text, str) and all(t in text.lower() for t in terms)  # binary files are not indexed
             ]
         else:
             items = [

@@ -100,3 +100,23 @@ async def test_github_errors_name_the_problem_and_never_the_token(github_wire: G
     async with pack_client("github", github_settings(github_wire, token="ghp_wrong_secret_value")) as client:
         message = refusal(await client.call_tool("github_get_repository", {"repo": "acme/site"}))
         assert "401" in message and "Bad credentials" in message and "ghp_wrong_secret_value" not in message
+
+
+async def test_file_contents_are_cut_and_binary_or_huge_files_described(github_wire: GitHubWire) -> None:
+    files = github_wire.repos["acme/site"].files
+    files["big.txt"] = "é" * 60_000  # 120,000 bytes of two-byte characters
+    files["logo.png"] = b"\x89PNG\r\n\x1a\n\x00\xff"
+    files["dump.sql"] = "x" * 1_200_000
+    async with pack_client("github", github_settings(github_wire, max_file_bytes=99_999)) as client:
+        big = (
+            await client.call_tool("github_get_file_contents", {"repo": "acme/site", "path": "big.txt"})
+        ).structured_content
+        assert big["content"] == "é" * 49_999 and big["truncated"] == "first 99999 of 120000 bytes"
+        logo = (
+            await client.call_tool("github_get_file_contents", {"repo": "acme/site", "path": "logo.png"})
+        ).structured_content
+        assert logo["binary"] is True and "content" not in logo and logo["size"] == 10
+        dump = (
+            await client.call_tool("github_get_file_contents", {"repo": "acme/site", "path": "dump.sql"})
+        ).structured_content
+        assert dump["note"] == "GitHub does not send the content of a file this large (1200000 bytes) here"

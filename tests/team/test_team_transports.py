@@ -142,6 +142,8 @@ async def test_refund_replay_is_per_principal_over_http(
     assert theirs["id"] != first["id"] and charge["amount_refunded"] == 2000  # another caller's own request
     keys_sent = [r["idempotency_key"] for r in stripe.posts("/v1/refunds") if r["params"].get("charge") == charge["id"]]
     assert len(keys_sent) == 3 and keys_sent[0] == keys_sent[1] != keys_sent[2]
+    log = server.log()
+    assert "sk_test_wire" not in log and GITHUB_TOKEN not in log and not any(key in log for key in keys.values())
 
 
 async def test_lockdown_over_stdio(wires: tuple[GitHubWire, StripeWire]) -> None:

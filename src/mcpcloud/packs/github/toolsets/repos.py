@@ -7,7 +7,6 @@ import binascii
 from typing import Annotated, Any
 
 from githubkit.utils import UNSET
-from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from mcpcloud.packs import PackContext
@@ -84,25 +83,20 @@ def register(ctx: PackContext, box: Toolbox) -> None:
 
 
 def _file(data: dict[str, Any], repo: str, max_bytes: int) -> dict[str, Any]:
+    out: dict[str, Any] = {"repo": repo, "path": data.get("path"), "type": data.get("type"), "size": data.get("size")}
     if data.get("type") != "file":
-        return {"repo": repo, "path": data.get("path"), "type": data.get("type"), "size": data.get("size")}
+        return out
+    out["sha"] = data.get("sha")
+    if data.get("encoding") != "base64":  # GitHub sends no content for files over 1 MB ("encoding": "none")
+        out["note"] = f"GitHub does not send the content of a file this large ({data.get('size')} bytes) here"
+        return out
     try:
         raw = base64.b64decode(data.get("content") or "")
-    except (binascii.Error, ValueError):
-        raise ToolError(f"GitHub sent undecodable content for {data.get('path')!r}") from None
-    out: dict[str, Any] = {
-        "repo": repo,
-        "path": data.get("path"),
-        "type": "file",
-        "size": data.get("size"),
-        "sha": data.get("sha"),
-    }
-    try:
-        content = raw[:max_bytes].decode("utf-8")
-    except UnicodeDecodeError:
+        raw.decode("utf-8")
+    except (binascii.Error, ValueError):  # UnicodeDecodeError is a ValueError: not text
         out["binary"] = True
         return out
-    out["content"] = content
+    out["content"] = raw[:max_bytes].decode("utf-8", errors="ignore")  # a cut may split a character: drop it
     if len(raw) > max_bytes:
         out["truncated"] = f"first {max_bytes} of {len(raw)} bytes"
     return out
