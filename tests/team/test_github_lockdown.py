@@ -6,9 +6,8 @@ leaves, the refusal names the repository, and GitHub never sees a request for it
 from __future__ import annotations
 
 from github_wire import GitHubWire
+from scenarios import github_settings
 from team_helpers import pack_client, refusal
-
-from conftest import github_settings
 
 OUT_OF_BOUNDS = "acme-internal/secrets"
 

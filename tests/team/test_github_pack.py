@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from github_wire import GitHubWire
+from scenarios import GITHUB_TOKEN, github_settings
 from team_helpers import pack_client, refusal
-
-from conftest import GITHUB_TOKEN, github_settings
 
 
 async def test_reads_are_trimmed_and_lists_page_by_cursor(github_wire: GitHubWire) -> None:

@@ -10,9 +10,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from github_wire import GitHubWire
+from scenarios import GITHUB_TOKEN
 from team_helpers import pack_client, refusal
 
-from conftest import GITHUB_TOKEN
 from mcpcloud.config import load_settings
 from mcpcloud.errors import ConfigError
 from mcpcloud.server import build

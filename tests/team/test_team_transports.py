@@ -16,6 +16,7 @@ from github_wire import make_app as github_app
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from scenarios import GITHUB_TOKEN, github_scenario
 from stripe_wire import StripeWire
 from stripe_wire import make_app as stripe_app
 from stripe_wire import scenario as stripe_scenario
@@ -23,7 +24,6 @@ from team_helpers import refusal
 from tests.conftest import CONNECT_MODES, RunningServer, spawn_server, stdio_params, wait_ready
 from wire_thread import serve_wire
 
-from conftest import GITHUB_TOKEN, github_scenario
 from mcpcloud.security.apikeys import mint
 from mcpcloud.security.keystore import FileKeyStore
 
