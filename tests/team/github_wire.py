@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import unquote, urlencode
 
 import jwt
+from github_shapes import complete
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -98,48 +99,54 @@ def make_app(wire: GitHubWire) -> Starlette:
         return f"{wire.base_url}{path}"
 
     def user(login: str) -> dict[str, Any]:
-        return {
-            "login": login,
-            "id": abs(hash(login)) % 10**6,
-            "node_id": "U_" + login,
-            "type": "User",
-            "url": api(f"/users/{login}"),
-            "html_url": f"https://github.com/{login}",
-            "site_admin": False,
-        }
+        return complete(
+            "SimpleUser",
+            {
+                "login": login,
+                "id": abs(hash(login)) % 10**6,
+                "node_id": "U_" + login,
+                "type": "User",
+                "url": api(f"/users/{login}"),
+                "html_url": f"https://github.com/{login}",
+                "site_admin": False,
+            },
+        )
 
     def repo_json(repo: RepoData) -> dict[str, Any]:
         full = repo.full_name
-        return {
-            "id": abs(hash(full)) % 10**8,
-            "node_id": "R_" + full,
-            "name": repo.name,
-            "full_name": full,
-            "private": repo.private,
-            "visibility": "private" if repo.private else "public",
-            "owner": user(repo.owner),
-            "html_url": f"https://github.com/{full}",
-            "description": f"The {repo.name} repository",
-            "fork": False,
-            "url": api(f"/repos/{full}"),
-            "issues_url": api(f"/repos/{full}/issues{{/number}}"),
-            "pulls_url": api(f"/repos/{full}/pulls{{/number}}"),
-            "default_branch": "main",
-            "language": "Python",
-            "topics": ["demo"],
-            "stargazers_count": 42,
-            "watchers_count": 42,
-            "forks_count": 3,
-            "open_issues_count": len([i for i in repo.issues if i.get("state", "open") == "open"]),
-            "archived": False,
-            "disabled": False,
-            "created_at": "2024-01-02T03:04:05Z",
-            "updated_at": "2026-11-01T00:00:00Z",
-            "pushed_at": "2026-11-29T12:00:00Z",
-            "size": 1234,
-            "has_issues": True,
-            "permissions": {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True},
-        }
+        return complete(
+            "FullRepository",
+            {
+                "id": abs(hash(full)) % 10**8,
+                "node_id": "R_" + full,
+                "name": repo.name,
+                "full_name": full,
+                "private": repo.private,
+                "visibility": "private" if repo.private else "public",
+                "owner": user(repo.owner),
+                "html_url": f"https://github.com/{full}",
+                "description": f"The {repo.name} repository",
+                "fork": False,
+                "url": api(f"/repos/{full}"),
+                "issues_url": api(f"/repos/{full}/issues{{/number}}"),
+                "pulls_url": api(f"/repos/{full}/pulls{{/number}}"),
+                "default_branch": "main",
+                "language": "Python",
+                "topics": ["demo"],
+                "stargazers_count": 42,
+                "watchers_count": 42,
+                "forks_count": 3,
+                "open_issues_count": len([i for i in repo.issues if i.get("state", "open") == "open"]),
+                "archived": False,
+                "disabled": False,
+                "created_at": "2024-01-02T03:04:05Z",
+                "updated_at": "2026-11-01T00:00:00Z",
+                "pushed_at": "2026-11-29T12:00:00Z",
+                "size": 1234,
+                "has_issues": True,
+                "permissions": {"admin": False, "maintain": False, "push": True, "triage": True, "pull": True},
+            },
+        )
 
     def caller(request: Request) -> tuple[str | None, JSONResponse | None]:
         header = request.headers.get("authorization", "")
@@ -228,84 +235,92 @@ def make_app(wire: GitHubWire) -> Starlette:
             "comments_url": api(f"/repos/{full}/issues/{number}/comments"),
             "events_url": api(f"/repos/{full}/issues/{number}/events"),
             "labels_url": api(f"/repos/{full}/issues/{number}/labels{{/name}}"),
-            "reactions": {"total_count": 0},
         }
         if issue.get("pull_request"):
             out["pull_request"] = {"url": api(f"/repos/{full}/pulls/{number}")}
-        return out
+        return complete("Issue", out)
 
     def comment_json(repo: RepoData, number: int, c: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": c["id"],
-            "node_id": f"IC_{c['id']}",
-            "body": c["body"],
-            "user": user(c.get("author", "octocat")),
-            "created_at": "2026-11-22T10:00:00Z",
-            "updated_at": "2026-11-22T10:00:00Z",
-            "author_association": "NONE",
-            "url": api(f"/repos/{repo.full_name}/issues/comments/{c['id']}"),
-            "html_url": f"https://github.com/{repo.full_name}/issues/{number}#issuecomment-{c['id']}",
-            "issue_url": api(f"/repos/{repo.full_name}/issues/{number}"),
-        }
+        return complete(
+            "IssueComment",
+            {
+                "id": c["id"],
+                "node_id": f"IC_{c['id']}",
+                "body": c["body"],
+                "user": user(c.get("author", "octocat")),
+                "created_at": "2026-11-22T10:00:00Z",
+                "updated_at": "2026-11-22T10:00:00Z",
+                "author_association": "NONE",
+                "url": api(f"/repos/{repo.full_name}/issues/comments/{c['id']}"),
+                "html_url": f"https://github.com/{repo.full_name}/issues/{number}#issuecomment-{c['id']}",
+                "issue_url": api(f"/repos/{repo.full_name}/issues/{number}"),
+            },
+        )
 
     def pull_json(repo: RepoData, pr: dict[str, Any]) -> dict[str, Any]:
         number = pr["number"]
-        return {
-            "id": number * 7,
-            "node_id": f"PR_{number}",
-            "number": number,
-            "title": pr["title"],
-            "body": pr.get("body"),
-            "state": pr.get("state", "open"),
-            "draft": pr.get("draft", False),
-            "locked": False,
-            "user": user("octocat"),
-            "head": {
-                "ref": pr["head"],
-                "sha": "a" * 40,
-                "label": f"{repo.owner}:{pr['head']}",
-                "repo": repo_json(repo),
+        return complete(
+            "PullRequest",
+            {
+                "id": number * 7,
+                "node_id": f"PR_{number}",
+                "number": number,
+                "title": pr["title"],
+                "body": pr.get("body"),
+                "state": pr.get("state", "open"),
+                "draft": pr.get("draft", False),
+                "locked": False,
+                "user": user("octocat"),
+                "head": {
+                    "ref": pr["head"],
+                    "sha": "a" * 40,
+                    "label": f"{repo.owner}:{pr['head']}",
+                    "repo": repo_json(repo),
+                },
+                "base": {
+                    "ref": pr["base"],
+                    "sha": "b" * 40,
+                    "label": f"{repo.owner}:{pr['base']}",
+                    "repo": repo_json(repo),
+                },
+                "merged": False,
+                "mergeable": True,
+                "comments": 0,
+                "commits": 1,
+                "additions": 10,
+                "deletions": 2,
+                "changed_files": len(repo.pull_files.get(number, [])),
+                "created_at": "2026-11-25T10:00:00Z",
+                "updated_at": "2026-11-25T11:00:00Z",
+                "merged_at": None,
+                "html_url": f"https://github.com/{repo.full_name}/pull/{number}",
+                "url": api(f"/repos/{repo.full_name}/pulls/{number}"),
             },
-            "base": {
-                "ref": pr["base"],
-                "sha": "b" * 40,
-                "label": f"{repo.owner}:{pr['base']}",
-                "repo": repo_json(repo),
-            },
-            "merged": False,
-            "mergeable": True,
-            "comments": 0,
-            "commits": 1,
-            "additions": 10,
-            "deletions": 2,
-            "changed_files": len(repo.pull_files.get(number, [])),
-            "created_at": "2026-11-25T10:00:00Z",
-            "updated_at": "2026-11-25T11:00:00Z",
-            "merged_at": None,
-            "html_url": f"https://github.com/{repo.full_name}/pull/{number}",
-            "url": api(f"/repos/{repo.full_name}/pulls/{number}"),
-        }
+        )
 
     def run_json(repo: RepoData, run: dict[str, Any]) -> dict[str, Any]:
-        return {
-            "id": run["id"],
-            "name": run.get("name", "CI"),
-            "display_title": run.get("title", "CI"),
-            "event": "push",
-            "status": run.get("status", "completed"),
-            "conclusion": run.get("conclusion", "success"),
-            "head_branch": run.get("branch", "main"),
-            "head_sha": "c" * 40,
-            "run_number": run["id"] % 100,
-            "run_attempt": run.get("attempt", 1),
-            "actor": user("octocat"),
-            "workflow_id": 1,
-            "created_at": "2026-11-28T10:00:00Z",
-            "updated_at": "2026-11-28T10:05:00Z",
-            "html_url": f"https://github.com/{repo.full_name}/actions/runs/{run['id']}",
-            "url": api(f"/repos/{repo.full_name}/actions/runs/{run['id']}"),
-            "repository": repo_json(repo),
-        }
+        return complete(
+            "WorkflowRun",
+            {
+                "id": run["id"],
+                "name": run.get("name", "CI"),
+                "display_title": run.get("title", "CI"),
+                "event": "push",
+                "status": run.get("status", "completed"),
+                "conclusion": run.get("conclusion", "success"),
+                "head_branch": run.get("branch", "main"),
+                "head_sha": "c" * 40,
+                "run_number": run["id"] % 100,
+                "run_attempt": run.get("attempt", 1),
+                "actor": user("octocat"),
+                "workflow_id": 1,
+                "created_at": "2026-11-28T10:00:00Z",
+                "updated_at": "2026-11-28T10:05:00Z",
+                "html_url": f"https://github.com/{repo.full_name}/actions/runs/{run['id']}",
+                "url": api(f"/repos/{repo.full_name}/actions/runs/{run['id']}"),
+                "repository": repo_json(repo),
+            },
+        )
 
     async def handle(request: Request) -> Response:
         path = unquote(request.scope["raw_path"].decode())  # GitHub decodes %2F, %23, %3F in paths too
@@ -357,12 +372,15 @@ def make_app(wire: GitHubWire) -> Starlette:
         if kind == "contents":
             return contents(request, token, repo, "/".join(rest[1:]))
         if kind == "commits":
-            return paged(request, token, repo.commits)
+            return paged(request, token, [complete("Commit", c) for c in repo.commits])
         if kind == "branches":
             return paged(
                 request,
                 token,
-                [{"name": b, "commit": {"sha": "d" * 40, "url": ""}, "protected": b == "main"} for b in repo.branches],
+                [
+                    complete("ShortBranch", {"name": b, "commit": {"sha": "d" * 40}, "protected": b == "main"})
+                    for b in repo.branches
+                ],
             )
         if kind == "issues":
             return issues(request, token, repo, rest[1:])
@@ -375,7 +393,9 @@ def make_app(wire: GitHubWire) -> Starlette:
                     request,
                     token,
                     [run_json(repo, r) for r in runs],
-                    wrap=lambda chunk: {"total_count": len(runs), "workflow_runs": chunk},
+                    wrap=lambda chunk: complete(
+                        "ReposOwnerRepoActionsRunsGetResponse200", {"total_count": len(runs), "workflow_runs": chunk}
+                    ),
                 )
             run = next((r for r in repo.runs if str(r["id"]) == rest[2]), None)
             if run is None:
@@ -395,32 +415,38 @@ def make_app(wire: GitHubWire) -> Starlette:
             return respond(
                 request,
                 token,
-                {
-                    "type": "file",
-                    "encoding": "base64" if len(raw) <= 1_000_000 else "none",  # no content over 1 MB
-                    "size": len(raw),
-                    "name": path.rsplit("/", 1)[-1],
-                    "path": path,
-                    "content": encoded if len(raw) <= 1_000_000 else "",
-                    "sha": sha,
-                    "url": f"{wire.base_url}/repos/{repo.full_name}/contents/{path}",
-                    "html_url": f"https://github.com/{repo.full_name}/blob/main/{path}",
-                    "download_url": f"https://raw.githubusercontent.com/{repo.full_name}/main/{path}",
-                    "_links": {"self": "", "git": "", "html": ""},
-                },
+                complete(
+                    "ContentFile",
+                    {
+                        "type": "file",
+                        "encoding": "base64" if len(raw) <= 1_000_000 else "none",  # no content over 1 MB
+                        "size": len(raw),
+                        "name": path.rsplit("/", 1)[-1],
+                        "path": path,
+                        "content": encoded if len(raw) <= 1_000_000 else "",
+                        "sha": sha,
+                        "url": f"{wire.base_url}/repos/{repo.full_name}/contents/{path}",
+                        "html_url": f"https://github.com/{repo.full_name}/blob/main/{path}",
+                        "download_url": f"https://raw.githubusercontent.com/{repo.full_name}/main/{path}",
+                        "_links": {"self": "", "git": "", "html": ""},
+                    },
+                ),
             )
         prefix = path + "/" if path else ""
         children = sorted({p[len(prefix) :].split("/")[0] for p in repo.files if p.startswith(prefix)})
         if not children:
             return error(404, "Not Found")
         entries = [
-            {
-                "type": "file" if prefix + c in repo.files else "dir",
-                "name": c,
-                "path": prefix + c,
-                "size": len(repo.files.get(prefix + c, "")),
-                "sha": "e" * 40,
-            }
+            complete(
+                "ContentDirectoryItems",
+                {
+                    "type": "file" if prefix + c in repo.files else "dir",
+                    "name": c,
+                    "path": prefix + c,
+                    "size": len(repo.files.get(prefix + c, "")),
+                    "sha": "e" * 40,
+                },
+            )
             for c in children
         ]
         return respond(request, token, entries)
@@ -463,7 +489,7 @@ def make_app(wire: GitHubWire) -> Starlette:
         if pr is None:
             return error(404, "Not Found")
         if rest[1:] == ["files"]:
-            return paged(request, token, repo.pull_files.get(pr["number"], []))
+            return paged(request, token, [complete("DiffEntry", f) for f in repo.pull_files.get(pr["number"], [])])
         return respond(request, token, pull_json(repo, pr))
 
     def body_of(request: Request) -> dict[str, Any]:
@@ -538,23 +564,26 @@ def make_app(wire: GitHubWire) -> Starlette:
         searchable = [r for r in wire.repos.values() if visible(token, r.full_name) and in_scope(r)]
         if kind == "code":
             items = [
-                {
-                    "name": path.rsplit("/", 1)[-1],
-                    "path": path,
-                    "sha": "f" * 40,
-                    "score": 1.0,
-                    "url": api(f"/repos/{r.full_name}/contents/{path}"),
-                    "html_url": f"https://github.com/{r.full_name}/blob/main/{path}",
-                    "repository": repo_json(r),
-                    "text_matches": [{"fragment": text[:200], "property": "content", "object_type": "FileContent"}],
-                }
+                complete(
+                    "CodeSearchResultItem",
+                    {
+                        "name": path.rsplit("/", 1)[-1],
+                        "path": path,
+                        "sha": "f" * 40,
+                        "score": 1.0,
+                        "url": api(f"/repos/{r.full_name}/contents/{path}"),
+                        "html_url": f"https://github.com/{r.full_name}/blob/main/{path}",
+                        "repository": repo_json(r),
+                        "text_matches": [{"fragment": text[:200], "property": "content", "object_type": "FileContent"}],
+                    },
+                )
                 for r in searchable
                 for path, text in sorted(r.files.items())
                 if isinstance(text, str) and all(t in text.lower() for t in terms)  # binary files are not indexed
             ]
         else:
             items = [
-                issue_json(r, i) | {"score": 1.0}
+                complete("IssueSearchResultItem", issue_json(r, i) | {"score": 1.0})
                 for r in searchable
                 for i in r.issues
                 if all(t in (i["title"] + " " + (i.get("body") or "")).lower() for t in terms)
@@ -563,7 +592,10 @@ def make_app(wire: GitHubWire) -> Starlette:
             request,
             token,
             items,
-            wrap=lambda chunk: {"total_count": len(items), "incomplete_results": False, "items": chunk},
+            wrap=lambda chunk: complete(
+                "SearchCodeGetResponse200" if kind == "code" else "SearchIssuesGetResponse200",
+                {"total_count": len(items), "incomplete_results": False, "items": chunk},
+            ),
         )
 
     def mint_installation_token(request: Request) -> Response:
