@@ -2,8 +2,8 @@
 
 Backends sit behind `VectorStore` (store.py): `embedded` (a SQLite file, exact NumPy search,
 no server), `pgvector` (PostgreSQL, HNSW on cosine distance) and `pinecone` (one index, a
-namespace per collection). Embeddings come from the
-bundled offline model or any OpenAI-compatible endpoint. A collection records the model and
+namespace per collection). Embeddings come from the bundled offline model or any
+OpenAI-compatible endpoint. A collection records the model and
 dimension it was built with; using it with another model is an error, not silent garbage.
 """
 
