@@ -26,6 +26,7 @@ async def test_toxic_agent_flow_is_refused_and_names_the_repository(github_wire:
             ("github_list_commits", {"repo": OUT_OF_BOUNDS}),
             ("github_search_code", {"query": f"password repo:{OUT_OF_BOUNDS}"}),
             ("github_search_code", {"query": "password org:acme-internal"}),
+            ("github_search_code", {"query": "password repo:acme/site/../../acme-internal/secrets"}),
             ("github_search_issues", {"query": "user:acme-internal done"}),
             ("github_create_issue", {"repo": OUT_OF_BOUNDS, "title": "done"}),
             ("github_list_workflow_runs", {"repo": OUT_OF_BOUNDS}),

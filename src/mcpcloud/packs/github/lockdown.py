@@ -29,6 +29,8 @@ class Lockdown:
         return "*/*" in self.patterns
 
     def allows(self, full_name: str) -> bool:
+        if not REPO_NAME.match(full_name):
+            return False
         owner, _, name = full_name.lower().partition("/")
         for pattern in self.patterns:
             p_owner, _, p_name = pattern.lower().partition("/")
