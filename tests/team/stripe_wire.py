@@ -110,6 +110,19 @@ class StripeWire:
         self.objects[kind][obj["id"]] = obj
         return obj
 
+    def paid_charge(self, amount: int, currency: str, **fields: Any) -> dict[str, Any]:
+        """A succeeded charge with nothing refunded yet."""
+        return self.add(
+            "charges",
+            amount=amount,
+            amount_refunded=0,
+            currency=currency,
+            status="succeeded",
+            paid=True,
+            refunded=False,
+            **fields,
+        )
+
     def posts(self, path: str) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["method"] == "POST" and r["path"] == path]
 
@@ -339,30 +352,9 @@ def scenario() -> StripeWire:
         customer=ann["id"],
         description="Order 1001",
     )
-    charge = wire.add(
-        "charges",
-        amount=5000,
-        amount_refunded=0,
-        currency="eur",
-        status="succeeded",
-        paid=True,
-        refunded=False,
-        customer=ann["id"],
-        payment_intent=intent["id"],
-        description="Order 1001",
-    )
+    charge = wire.paid_charge(5000, "eur", customer=ann["id"], payment_intent=intent["id"], description="Order 1001")
     intent["latest_charge"] = charge["id"]
-    wire.add(
-        "charges",
-        amount=1200,
-        amount_refunded=0,
-        currency="jpy",
-        status="succeeded",
-        paid=True,
-        refunded=False,
-        customer=ann["id"],
-        description="Tea",
-    )
+    wire.paid_charge(1200, "jpy", customer=ann["id"], description="Tea")
     price = wire.add(
         "prices",
         unit_amount=1999,

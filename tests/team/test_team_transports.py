@@ -129,9 +129,7 @@ async def test_refund_replay_is_per_principal_over_http(
 ) -> None:
     server, keys = served
     _, stripe = wires
-    charge = stripe.add(
-        "charges", amount=9000, amount_refunded=0, currency="eur", status="succeeded", paid=True, refunded=False
-    )
+    charge = stripe.paid_charge(9000, "eur")
     args = {"charge": charge["id"], "amount": 1000}
     async with as_principal(server, keys["writer"], mode) as writer:
         first = (await writer.call_tool("stripe_create_refund", args)).structured_content
