@@ -29,7 +29,7 @@ from opentelemetry.propagate import extract
 
 from mcpcloud.core.calls import target_of, tool_name
 from mcpcloud.core.outcomes import TOOL_ERROR, outcome_of_exception, outcome_of_result
-from mcpcloud.engine.identity import Identity
+from mcpcloud.core.principal import Identity
 from mcpcloud.observability.request_identity import request_id_of
 
 _tracer = trace.get_tracer("mcpcloud")
