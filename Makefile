@@ -39,8 +39,8 @@ $(LINT_STAMP): $(STAMP)
 
 lint: $(LINT_STAMP)  ## ruff check, ruff format --check, and the import-linter layering contracts (pyproject.toml)
 	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
 	$(BIN)/lint-imports
+	$(BIN)/ruff format --check src tests bench
 
 conformance: install  ## only the official MCP conformance suite and the conformance pack (docs/CONFORMANCE.md)
 	$(BIN)/python -m pytest tests/test_conformance.py tests/test_conformance_pack.py tests/test_conformance_judge.py $(PYTEST_ARGS)

@@ -15,6 +15,7 @@ from mcp.server import MCPServer
 
 from mcpcloud import __version__
 from mcpcloud.config import Settings
+from mcpcloud.core.principal import Identity
 from mcpcloud.core.registry import ToolRegistry
 from mcpcloud.engine.engine import Engine
 from mcpcloud.errors import ConfigError
@@ -54,6 +55,8 @@ def build(settings: Settings) -> McpCloud:
 
     health = Health()
     registry = ToolRegistry()
+    auth = settings.auth
+    identity = Identity.from_settings(auth.local_principal, auth.local_scopes, auth.enabled)
     lifespans: list[LifespanFactory] = []
 
     @asynccontextmanager
@@ -78,14 +81,21 @@ def build(settings: Settings) -> McpCloud:
         warn_on_duplicate_tools=False,
     )
     for pack in packs:
-        ctx = PackContext(pack=pack.name, settings=validated[pack.name], _server=mcp, registry=registry, health=health)
+        ctx = PackContext(
+            pack=pack.name,
+            settings=validated[pack.name],
+            _server=mcp,
+            registry=registry,
+            health=health,
+            _identity=identity,
+        )
         pack.register(ctx)
         lifespans.extend(ctx.lifespans)
         health.checks.update(ctx.readiness_checks)
 
     tracing = tracing_enabled(settings.observability.tracing)
     apply_sdk_tracing(mcp.middleware, tracing)
-    engine = Engine.compile(settings, registry)
+    engine = Engine.compile(settings, registry, identity)
     mcp.middleware.extend(build_pipeline(settings, engine, tracing))
     return McpCloud(settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, engine=engine)
 

@@ -8,8 +8,9 @@ its audit record and its rate-limit bucket always agree on who called.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 PRINCIPAL_KEY = "mcpcloud.principal"
 """Where the HTTP layer leaves the request's principal in the ASGI scope."""
@@ -66,3 +67,28 @@ NOBODY = Principal(id="unauthenticated", kind="anonymous", scopes=frozenset())
 
 def local_principal(name: str, scopes: list[str] | tuple[str, ...]) -> Principal:
     return Principal(id=f"local:{name}", kind="local", scopes=frozenset(scopes), name=name)
+
+
+class Identity:
+    """Finds the caller of a request: the authenticated principal on HTTP, the local one on stdio.
+
+    The one answer to "who is calling" for the engine, the pipeline's log and span fields and the
+    packs (`PackContext.caller`).
+    """
+
+    def __init__(self, local: Principal, http_default: Principal) -> None:
+        self.local = local
+        self.http_default = http_default
+
+    @classmethod
+    def from_settings(cls, local_name: str, local_scopes: list[str], auth_enabled: bool) -> Identity:
+        # With authentication on, a request that somehow carries no principal holds no scope (fails closed).
+        return cls(local_principal(local_name, local_scopes), NOBODY if auth_enabled else ANONYMOUS)
+
+    def of_scope(self, scope: Mapping[str, Any]) -> Principal:
+        """The principal of an HTTP request (its ASGI scope)."""
+        return scope.get(PRINCIPAL_KEY) or self.http_default
+
+    def of_request(self, request: Any) -> Principal:
+        """The principal of an MCP request: `request` is the SDK's `ctx.request` (None on stdio)."""
+        return self.local if request is None else self.of_scope(request.scope)

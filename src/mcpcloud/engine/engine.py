@@ -20,10 +20,15 @@ from mcp.shared.exceptions import MCPError
 from mcpcloud.config import Settings
 from mcpcloud.core.calls import Call
 from mcpcloud.core.outcomes import PROTOCOL_ERROR, Refusal, RefusedError, outcome_of_result, unavailable
+from mcpcloud.core.principal import Identity
 from mcpcloud.core.registry import ToolRegistry
+from mcpcloud.engine.argsize import ArgumentSize
 from mcpcloud.engine.authorize import Access
-from mcpcloud.engine.identity import Identity
+from mcpcloud.engine.cache import build_result_cache
+from mcpcloud.engine.concurrency import ConcurrencyCap
 from mcpcloud.engine.policy import Policy, Proceed, overrides
+from mcpcloud.engine.ratelimit import CallBudget
+from mcpcloud.engine.timeout import ToolTimeout
 from mcpcloud.observability.audit import AuditLog
 from mcpcloud.state.errors import StateUnavailable
 from mcpcloud.state.ratelimit import RateLimiter
@@ -67,15 +72,9 @@ class Engine:
         self._wrapping = tuple(reversed([p for p in self.policies if overrides(p, "around")]))
 
     @classmethod
-    def compile(cls, settings: Settings, registry: ToolRegistry) -> Engine:
-        from mcpcloud.engine.argsize import ArgumentSize
-        from mcpcloud.engine.cache import build_result_cache
-        from mcpcloud.engine.concurrency import ConcurrencyCap
-        from mcpcloud.engine.ratelimit import CallBudget
-        from mcpcloud.engine.timeout import ToolTimeout
-
+    def compile(cls, settings: Settings, registry: ToolRegistry, identity: Identity | None = None) -> Engine:
         auth, limits = settings.auth, settings.limits
-        identity = Identity.from_settings(auth.local_principal, auth.local_scopes, auth.enabled)
+        identity = identity or Identity.from_settings(auth.local_principal, auth.local_scopes, auth.enabled)
         # Authorization matters once callers differ: authentication on, a restricted stdio
         # principal, or explicit rules. With none of these every caller may call everything.
         restricted = auth.enabled or "*" not in auth.local_scopes or bool(auth.principals) or bool(auth.tool_scopes)

@@ -28,6 +28,7 @@ from mcp.shared.uri_template import UriTemplate
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
+from mcpcloud.core.principal import Identity, Principal
 from mcpcloud.core.registry import (
     DuplicateName,
     PromptPolicy,
@@ -87,6 +88,7 @@ class PackContext:
     _server: MCPServer[Any]
     registry: ToolRegistry
     health: Health
+    _identity: Identity
     lifespans: list[LifespanFactory] = field(default_factory=list)
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
@@ -198,6 +200,11 @@ class PackContext:
         the engine authorizes.
         """
         self._server._lowlevel_server.add_request_handler(method, params_type, handler)  # no public accessor
+
+    def caller(self, context: Any) -> Principal:
+        """Who is calling the tool that got `context` (its SDK `Context`): the same principal the
+        audit log, rate limits and logs name (`.id`: `key:<id>`, `sub:<subject>`, `local:<name>`, `anonymous`)."""
+        return self._identity.of_request(context.request_context.request)
 
     def lifespan(self, factory: LifespanFactory) -> LifespanFactory:
         """Register an async context manager entered at server start and exited at shutdown."""

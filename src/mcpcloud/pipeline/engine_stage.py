@@ -12,7 +12,7 @@ from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
-from mcpcloud.core.calls import Call, target_of
+from mcpcloud.core.calls import KIND_OF_METHOD, Call, target_of
 from mcpcloud.engine.engine import DECISION_KEY, Decision, Engine
 
 
@@ -21,6 +21,8 @@ class EngineStage:
         self.engine = engine
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if ctx.method not in KIND_OF_METHOD:  # lists, the handshake, pings: nothing to decide
+            return await call_next(ctx)
         decision = decided_in_front(ctx)
         if decision is not None:
             return await self.engine.execute(decision, lambda: call_next(ctx))

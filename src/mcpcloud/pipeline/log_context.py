@@ -13,7 +13,7 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
 from mcpcloud.core.calls import tool_name
-from mcpcloud.engine.identity import Identity
+from mcpcloud.core.principal import Identity
 from mcpcloud.observability.logging import REQUEST_FIELDS
 from mcpcloud.observability.request_identity import request_id_of
 

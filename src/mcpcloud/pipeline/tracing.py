@@ -27,9 +27,9 @@ from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.propagate import extract
 
-from mcpcloud.core.calls import tool_name
+from mcpcloud.core.calls import target_of, tool_name
 from mcpcloud.core.outcomes import TOOL_ERROR, outcome_of_exception, outcome_of_result
-from mcpcloud.engine.identity import Identity
+from mcpcloud.core.principal import Identity
 from mcpcloud.observability.request_identity import request_id_of
 
 _tracer = trace.get_tracer("mcpcloud")
@@ -74,8 +74,9 @@ class SpanAttributes:
 
 def request_attributes(ctx: ServerRequestContext[Any, Any], principal_id: str) -> dict[str, Any]:
     attributes: dict[str, Any] = {"enduser.id": principal_id}
-    if ctx.method == "resources/read" and ctx.params and isinstance(ctx.params.get("uri"), str):
-        attributes["mcp.resource.uri"] = ctx.params["uri"]
+    target = target_of(ctx.method, ctx.params)
+    if target is not None and target[0] == "resource":
+        attributes["mcp.resource.uri"] = target[1]
     request = ctx.request
     if request is None:
         attributes["network.transport"] = "pipe"

@@ -12,9 +12,8 @@ from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from pydantic import BaseModel
 
 from mcpcloud.core.calls import PROMPTS_LIST, RESOURCE_TEMPLATES_LIST, RESOURCES_LIST, TOOLS_LIST, CallKind
-from mcpcloud.core.principal import Principal
+from mcpcloud.core.principal import Identity, Principal
 from mcpcloud.engine.authorize import Access
-from mcpcloud.engine.identity import Identity
 
 # method -> (wire field, model field, call kind, wire key of an entry, model attribute of an entry)
 _LISTS: dict[str, tuple[str, str, CallKind, str, str]] = {

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from mcpcloud.state.errors import StateUnavailable
+
 if TYPE_CHECKING:  # redis is imported only where a Redis backend is configured (stdio cold start)
     from redis.asyncio import Redis
 
@@ -125,5 +127,10 @@ class RedisRateLimiter:
         await self.redis.aclose()
 
     async def hit(self, key: str, rate: Rate) -> Decision:
-        allowed, retry_ms = await self._script(keys=[self._prefix + key], args=[rate.interval, rate.tolerance])
+        from redis.exceptions import RedisError
+
+        try:
+            allowed, retry_ms = await self._script(keys=[self._prefix + key], args=[rate.interval, rate.tolerance])
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable("rate limit", f"cannot answer ({type(exc).__name__})") from exc
         return ALLOWED if int(allowed) else Decision(False, int(retry_ms) / 1000)
