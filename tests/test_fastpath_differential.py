@@ -57,6 +57,18 @@ def call(tool: str, arguments: Any = None, **kw: Any) -> Case:
     return Case(f"{tool} {json.dumps(arguments)[:40]}", params=params, tool=tool, **kw)
 
 
+def envelope(name: str, fast: bool = False, **members: Any) -> Case:
+    """An echo call whose JSON-RPC envelope members (`id`, `jsonrpc`, extra ones) are replaced by `members`."""
+    message = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"message": name}, "_meta": modern_envelope()},
+    }
+    message.update(members)
+    return Case(name, tool="echo", message=message, fast=fast)
+
+
 def listing(method: str, **kw: Any) -> Case:
     return Case(method, method=method, params={"_meta": modern_envelope()}, **kw)
 
@@ -96,17 +108,7 @@ CORPUS: list[Case] = [
     fast(listing("tools/list")),
     fast(listing("server/discover")),
     fast(with_meta(call("echo", {"message": "no client info"}), **{"io.modelcontextprotocol/clientInfo": None})),
-    Case(
-        "string id",
-        fast=True,
-        tool="echo",
-        message={
-            "jsonrpc": "2.0",
-            "id": "req-7",
-            "method": "tools/call",
-            "params": {"name": "echo", "arguments": {"message": "s"}, "_meta": modern_envelope()},
-        },
-    ),
+    envelope("string id", fast=True, id="req-7"),
     Case(
         "id zero",
         fast=True,
@@ -164,67 +166,12 @@ CORPUS: list[Case] = [
         message={"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "echo", "_meta": modern_envelope()}},
         tool="echo",
     ),
-    Case(
-        "null id",
-        message={
-            "jsonrpc": "2.0",
-            "id": None,
-            "method": "tools/call",
-            "params": {"name": "echo", "_meta": modern_envelope()},
-        },
-        tool="echo",
-    ),
-    Case(
-        "bool id",
-        message={
-            "jsonrpc": "2.0",
-            "id": True,
-            "method": "tools/call",
-            "params": {"name": "echo", "arguments": {"message": "b"}, "_meta": modern_envelope()},
-        },
-        tool="echo",
-    ),
-    Case(
-        "float id",
-        message={
-            "jsonrpc": "2.0",
-            "id": 1.5,
-            "method": "tools/call",
-            "params": {"name": "echo", "arguments": {"message": "f"}, "_meta": modern_envelope()},
-        },
-        tool="echo",
-    ),
-    Case(
-        "huge id",  # beyond 64 bits: orjson refuses it, so the SDK answers
-        message={
-            "jsonrpc": "2.0",
-            "id": 10**30,
-            "method": "tools/call",
-            "params": {"name": "echo", "arguments": {"message": "h"}, "_meta": modern_envelope()},
-        },
-        tool="echo",
-    ),
-    Case(
-        "jsonrpc 1.0",
-        message={
-            "jsonrpc": "1.0",
-            "id": 1,
-            "method": "tools/call",
-            "params": {"name": "echo", "arguments": {"message": "v"}, "_meta": modern_envelope()},
-        },
-        tool="echo",
-    ),
-    Case(
-        "extra member",
-        message={
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "tools/call",
-            "extra": True,
-            "params": {"name": "echo", "arguments": {"message": "e"}, "_meta": modern_envelope()},
-        },
-        tool="echo",
-    ),
+    envelope("null id", id=None),
+    envelope("bool id", id=True),
+    envelope("float id", id=1.5),
+    envelope("huge id", id=10**30),  # beyond 64 bits: orjson refuses it, so the SDK answers
+    envelope("jsonrpc 1.0", jsonrpc="1.0"),
+    envelope("extra member", extra=True),
     # 413; the server may close the connection before reading the rest, so none is kept for reuse
     call("echo", {"message": "x" * (MAX_BODY + 10)}, headers={"Connection": "close"}),
     Case("unknown method", method="foo/bar", params={"_meta": modern_envelope()}),

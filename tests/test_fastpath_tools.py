@@ -14,7 +14,8 @@ from mcp_types import CallToolRequestParams
 from mcp_types.version import LATEST_MODERN_VERSION
 from pydantic import Field
 
-from mcpcloud.fastpath.tools import FastTool
+from mcpcloud.fastpath.lists import ListResults
+from mcpcloud.fastpath.tools import FastTool, FastTools
 
 TEXTS = ["hello", "", "héllo ✓ 🎉", "x" * 10_000, '{"looks": "like json"}', "line\nbreak\ttab"]
 
@@ -67,3 +68,41 @@ async def test_every_text_gets_the_sdk_answer(name: str) -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.mark.anyio
+async def test_lists_are_shaped_again_when_the_tool_set_changes() -> None:
+    mcp = server()
+    tools = FastTools(mcp._tool_manager._tools)
+    lists = ListResults()
+    runner = ServerRunner(mcp._lowlevel_server, Connection.from_envelope(LATEST_MODERN_VERSION, None, None), None)
+    ctx = ServerRequestContext(
+        session=None, lifespan_context={}, protocol_version=LATEST_MODERN_VERSION, method="tools/list"
+    )  # type: ignore[arg-type]
+    shaped_count = 0
+
+    async def shape(method: str, ctx: Any) -> dict[str, Any]:
+        nonlocal shaped_count
+        shaped_count += 1
+        listed = await mcp._handle_list_tools(ctx, None)
+        return runner._serialize(method, ctx.protocol_version, listed)
+
+    first = await lists.shaped("tools/list", ctx, tools.current(), shape)
+    again = await lists.shaped("tools/list", ctx, tools.current(), shape)
+    assert again is first and shaped_count == 1
+    assert lists.encoded(first) is lists.encoded(again)  # encoded once, kept
+
+    @mcp.tool()
+    async def added(x: int) -> int:
+        return x
+
+    after = await lists.shaped("tools/list", ctx, tools.current(), shape)
+    assert shaped_count == 2 and "added" in tools.current()
+    assert [t["name"] for t in after["tools"]] == [t["name"] for t in first["tools"]] + ["added"]
+    assert b'"added"' in lists.encoded(after)
+
+    mcp.remove_tool("added")
+    assert "added" not in tools.current()
+    assert [t["name"] for t in (await lists.shaped("tools/list", ctx, tools.current(), shape))["tools"]] == [
+        t["name"] for t in first["tools"]
+    ]

@@ -143,7 +143,7 @@ class FastPath:
     ) -> ServerRequestContext[Any, Any]:
         return ServerRequestContext(
             session=None,  # type: ignore[arg-type]  # no back-channel on this path; no fast tool takes the Context
-            lifespan_context=self.manager._lifespan_state,  # what the SDK hands its own handlers
+            lifespan_context=getattr(self.manager, "_lifespan_state", None),  # what the SDK hands its own handlers
             protocol_version=version,
             method=method,
             params=params,

@@ -64,46 +64,49 @@ class _AcceptMemo:
 
 
 _accept = _AcceptMemo()
-accepts_json_and_sse = _accept.takes_json_and_sse
+
+
+def single_headers(headers: list[tuple[bytes, bytes]], wanted: frozenset[bytes]) -> dict[bytes, bytes] | None:
+    """The `wanted` headers of the raw list, or None when one repeats or an `mcp-*` header is not wanted.
+
+    Raw, because a folded mapping hides repeats (the SDK refuses a repeated routing header), and
+    `Mcp-Param-*` headers are checked against the tool's schema by the SDK.
+    """
+    found: dict[bytes, bytes] = {}
+    for key, value in headers:
+        if key in wanted:
+            if key in found:
+                return None
+            found[key] = value
+        elif key.startswith(b"mcp-"):
+            return None
+    return found
+
+
+def plain_json_post(found: dict[bytes, bytes]) -> bool:
+    """`Content-Type: application/json` and an Accept naming JSON and SSE, as the SDK requires."""
+    content_type, accept = found.get(b"content-type"), found.get(b"accept")
+    return (
+        content_type is not None
+        and content_type.lower().startswith(b"application/json")
+        and accept is not None
+        and _accept.takes_json_and_sse(accept)
+    )
+
+
+_MODERN_HEADERS = frozenset({b"accept", b"content-type", *_ROUTING})
 
 
 def routing_of(headers: list[tuple[bytes, bytes]]) -> Routing | None:
-    """One pass over the raw header list: the routing headers, or None when the SDK should answer."""
-    version = method = name = None
-    accept = content_type = None
-    for key, value in headers:
-        if not key.startswith(b"mcp-"):
-            if key == b"accept":
-                if accept is not None:
-                    return None
-                accept = value
-            elif key == b"content-type":
-                if content_type is not None:
-                    return None
-                content_type = value
-            continue
-        if key == b"mcp-protocol-version":
-            if version is not None:
-                return None
-            version = value
-        elif key == b"mcp-method":
-            if method is not None:
-                return None
-            method = value
-        elif key == b"mcp-name":
-            if name is not None:
-                return None
-            name = value
-        else:  # Mcp-Param-* (validated against the tool's schema by the SDK) or anything unknown
-            return None
+    """The routing headers of a 2026-era request for the fast path, or None when the SDK should answer."""
+    found = single_headers(headers, _MODERN_HEADERS)
+    if found is None or not plain_json_post(found):
+        return None
+    version, method, name = (found.get(key) for key in _ROUTING)
     if version not in _MODERN or method not in _METHODS:
         return None
-    if content_type is None or not content_type.lower().startswith(b"application/json"):
-        return None
-    if accept is None or not _accept.takes_json_and_sse(accept):
-        return None
     try:
-        return Routing(version.decode("ascii"), method.decode("ascii"), None if name is None else name.decode("ascii"))
+        return Routing(version.decode("ascii"), method.decode("ascii"), None if name is None else name.decode("ascii"))  # type: ignore[union-attr]
     except UnicodeDecodeError:
         return None
 

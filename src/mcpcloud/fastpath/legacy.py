@@ -22,7 +22,7 @@ from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp_types import ErrorData, JSONRPCError
 from starlette.types import Message, Send
 
-from mcpcloud.fastpath.eligibility import TOOLS_CALL, accepts_json_and_sse
+from mcpcloud.fastpath.eligibility import TOOLS_CALL, plain_json_post, single_headers
 from mcpcloud.fastpath.wire import dumps, loads
 
 _MESSAGE_KEYS = frozenset({"jsonrpc", "id", "method", "params"})
@@ -40,7 +40,8 @@ class LegacySessions:
         version = self._versions.get(session_id)
         if version is None:
             return None
-        transport = self._manager._server_instances.get(session_id)  # the SDK's own session table
+        # The SDK's own session table (private; a manager without one never gets here: see watch_initialize).
+        transport = self._manager._server_instances.get(session_id)
         if transport is None or transport.is_terminated:
             del self._versions[session_id]
             return None
@@ -48,7 +49,9 @@ class LegacySessions:
 
     def watch_initialize(self, message: Any, send: Send) -> Send:
         """`send`, noting the session when the SDK accepts this `initialize` (else unchanged)."""
-        if self._manager.event_store is not None:  # resumable streams number their events: the SDK's job
+        if getattr(self._manager, "event_store", None) is not None or not isinstance(
+            getattr(self._manager, "_server_instances", None), dict
+        ):  # resumable streams number their events, and sessions held elsewhere are not ours to judge: the SDK's
             return send
         try:
             _, version = ServerRunner._negotiate_initialize(message.get("params"))
@@ -98,29 +101,18 @@ def legacy_call(message: Any, callable_tools: Any) -> tuple[int | str, dict[str,
     return request_id, params
 
 
+_SESSION_HEADERS = frozenset({b"accept", b"content-type", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id"})
+
+
 def legacy_headers(
     headers: list[tuple[bytes, bytes]], version_of: Callable[[str], str | None]
 ) -> tuple[str, str] | None:
     """(session id, version) when the headers are those of a plain request in a known session, else None."""
-    session = version = accept = content_type = None
-    for key, value in headers:
-        if key == b"mcp-session-id":
-            if session is not None:
-                return None
-            session = value
-        elif key == b"mcp-protocol-version":
-            if version is not None:
-                return None
-            version = value
-        elif key == b"accept":
-            accept = value
-        elif key == b"content-type":
-            content_type = value
-        elif key.startswith(b"mcp-") or key == b"last-event-id":
-            return None
-    if session is None or version is None or content_type is None or accept is None:
+    found = single_headers(headers, _SESSION_HEADERS)
+    if found is None or b"last-event-id" in found or not plain_json_post(found):
         return None
-    if not content_type.lower().startswith(b"application/json") or not accepts_json_and_sse(accept):
+    session, version = found.get(b"mcp-session-id"), found.get(b"mcp-protocol-version")
+    if session is None or version is None:
         return None
     session_id = session.decode("latin-1")
     negotiated = version_of(session_id)
