@@ -268,6 +268,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningS
     sdk.stop()
 
 
+def _client() -> httpx.Client:
+    """A new connection per request: on a loaded machine an idle keep-alive connection can outlive uvicorn's
+    5 s keep-alive timeout between two requests, and the reuse race then fails a request on either path."""
+    return httpx.Client(timeout=30, limits=httpx.Limits(max_keepalive_connections=0))
+
+
 def _fast_answers(server: RunningServer, at_least: int = 0) -> int:
     """How many answers the fast path logged; waits briefly for `at_least` (the line follows the response)."""
     deadline = time.monotonic() + 2
@@ -281,7 +287,7 @@ def _fast_answers(server: RunningServer, at_least: int = 0) -> int:
 def test_every_request_of_the_corpus_gets_the_same_answer_both_ways(servers: Any, tmp_path: Path) -> None:
     fast_server, sdk, keys = servers
     differences = []
-    with httpx.Client(timeout=30) as client:
+    with _client() as client:
         for case in CORPUS:
             headers, body = _request(case, keys)
             answered_before = _fast_answers(fast_server)
@@ -357,7 +363,7 @@ def _legacy_session(client: httpx.Client, server: RunningServer, key: str) -> st
 def test_a_handshake_era_session_gets_the_same_answers_both_ways(servers: Any) -> None:
     fast_server, sdk, keys = servers
     differences = []
-    with httpx.Client(timeout=30) as client:
+    with _client() as client:
         sessions = {
             key: [_legacy_session(client, s, keys[key]) for s in (fast_server, sdk)] for key in ("full", "limited")
         }
