@@ -80,9 +80,9 @@ class Health:
     async def _run_one(self, check: ReadinessCheck) -> CheckResult:
         try:
             with anyio.fail_after(self.timeout_seconds):
-                await check()
+                detail = await check()
         except TimeoutError:
             return CheckResult(False, f"check timed out after {self.timeout_seconds:g}s")
         except Exception as exc:  # a failing dependency is a report, not a crash
             return CheckResult(False, f"{type(exc).__name__}: {exc}")
-        return CheckResult(True)
+        return CheckResult(True, detail if isinstance(detail, str) and detail else "ok")

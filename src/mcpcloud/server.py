@@ -83,6 +83,10 @@ def build(settings: Settings) -> McpCloud:
         lifespans.extend(ctx.lifespans)
         health.checks.update(ctx.readiness_checks)
 
+    if settings.remotes:
+        from mcpcloud.remotes.mount import mount_remotes
+
+        lifespans.append(mount_remotes(settings, mcp, registry, health).running)
     apply_sdk_tracing(mcp.middleware, tracing_enabled(settings.observability.tracing))
     policies = Policies.compile(settings, registry)
     mcp.middleware.extend(build_pipeline(settings, registry, policies))

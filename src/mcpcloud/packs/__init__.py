@@ -34,8 +34,8 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "mcpcloud.packs"
 
-ReadinessCheck = Callable[[], Awaitable[None]]
-"""Returns when the pack can serve; raises (with a message saying what is wrong) when it cannot."""
+ReadinessCheck = Callable[[], Awaitable[None | str]]
+"""Returns when the pack can serve (optionally a detail to report); raises (with a message saying what is wrong) when it cannot."""
 
 LifespanFactory = Callable[[], AbstractAsyncContextManager[Any]]
 
@@ -70,6 +70,8 @@ class ToolRegistry:
     """Every enabled tool's policy, filled by packs at startup and read by the pipeline."""
 
     tools: dict[str, ToolPolicy] = field(default_factory=dict)
+    namespaces: dict[str, str] = field(default_factory=dict)
+    """Name prefix -> pack, for packs whose tools come and go at runtime (remotes): settings may name them."""
 
     def add(self, policy: ToolPolicy) -> None:
         if policy.name in self.tools:
@@ -79,6 +81,17 @@ class ToolRegistry:
 
     def get(self, name: str) -> ToolPolicy | None:
         return self.tools.get(name)
+
+    def remove(self, name: str) -> None:
+        self.tools.pop(name, None)
+
+    def reserve(self, prefix: str, pack: str) -> None:
+        """Declare that `pack` adds and removes tools named `<prefix>…` while the server runs."""
+        self.namespaces[prefix] = pack
+
+    def knows(self, name: str) -> bool:
+        """A tool settings may refer to: registered now, or in a namespace whose tools arrive later."""
+        return name in self.tools or any(name.startswith(prefix) for prefix in self.namespaces)
 
 
 def default_scopes(pack: str, annotations: ToolAnnotations) -> tuple[str, ...]:

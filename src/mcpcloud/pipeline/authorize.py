@@ -44,30 +44,38 @@ def _globs(patterns: list[str]) -> re.Pattern[str] | None:
 
 
 class ToolAccess:
-    def __init__(self, required: dict[str, tuple[str, ...]], rules: dict[str, _Rule]) -> None:
-        self.required = required
+    def __init__(self, registry: ToolRegistry, overrides: dict[str, tuple[str, ...]], rules: dict[str, _Rule]) -> None:
+        # The registry is read live: remote tools are added and removed while the server runs.
+        self.registry = registry
+        self.overrides = overrides
         self.rules = rules
+
+    def needed(self, tool: str) -> tuple[str, ...] | None:
+        policy = self.registry.get(tool)
+        if policy is None:
+            return None
+        return self.overrides.get(tool, policy.scopes)
 
     @classmethod
     def compile(cls, auth: AuthSettings, registry: ToolRegistry) -> ToolAccess:
-        unknown = sorted(set(auth.tool_scopes) - set(registry.tools))
+        unknown = sorted(name for name in auth.tool_scopes if not registry.knows(name))
         if unknown:
             raise ConfigError(f"auth.tool_scopes.{unknown[0]}: no enabled tool has this name")
-        required = {name: policy.scopes for name, policy in registry.tools.items()}
-        required.update({name: tuple(scopes) for name, scopes in auth.tool_scopes.items()})
+        overrides = {name: tuple(scopes) for name, scopes in auth.tool_scopes.items()}
         rules = {
             # allow_tools unset: no allow-list; set but empty: nothing is allowed.
             ident: _Rule(allow=None if rule.allow_tools is None else (_globs(rule.allow_tools) or _NOTHING),
                          deny=_globs(rule.deny_tools))
             for ident, rule in auth.principals.items()
         }
-        return cls(required, rules)
+        return cls(registry, overrides, rules)
 
     def all_scopes(self) -> list[str]:
-        return sorted({scope for scopes in self.required.values() for scope in scopes})
+        required = [self.needed(name) or () for name in self.registry.tools]
+        return sorted({scope for scopes in required for scope in scopes})
 
     def refusal(self, principal: Principal, tool: str) -> Refusal | None:
-        needed = self.required.get(tool)
+        needed = self.needed(tool)
         if needed is None:
             return Refusal("invalid", 400, INVALID_PARAMS, f"unknown tool {tool!r}")
         if not self._rules_permit(principal, tool):
@@ -82,7 +90,7 @@ class ToolAccess:
         return None
 
     def may_call(self, principal: Principal, tool: str) -> bool:
-        needed = self.required.get(tool)
+        needed = self.needed(tool)
         return needed is not None and self._rules_permit(principal, tool) and not principal.missing_scopes(needed)
 
     def _rules_permit(self, principal: Principal, tool: str) -> bool:

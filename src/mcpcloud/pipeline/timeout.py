@@ -24,7 +24,7 @@ class TimeoutStage:
     @classmethod
     def compile(cls, limits: LimitsSettings, registry: ToolRegistry) -> TimeoutStage:
         for tool, seconds in limits.tool_timeouts.items():
-            if tool not in registry.tools:
+            if not registry.knows(tool):
                 raise ConfigError(f"limits.tool_timeouts.{tool}: no enabled tool has this name")
             if seconds <= 0:
                 raise ConfigError(f"limits.tool_timeouts.{tool}: must be > 0 seconds (got {seconds})")

@@ -1,0 +1,262 @@
+"""One upstream MCP server: the connection, its tool list, and calls to it.
+
+The connection is the SDK's own client (`mcp.Client` over Streamable HTTP), so the hop speaks
+whatever the remote speaks: the 2026-07-28 revision when the remote offers it, the handshake
+era otherwise (`mode = "auto"`). A supervisor task owns the connection: it connects, lists the
+tools, keeps the list fresh (on the remote's list-change signal, and again when the TTL the
+remote advertised runs out), and reconnects with a growing pause when the remote goes away.
+A remote that is down never holds back the local tools.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import anyio
+import httpx2
+from mcp.client import Client
+from mcp.client.session import IncomingMessage
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.shared.exceptions import MCPError
+from mcp_types import (
+    INVALID_REQUEST,
+    CallToolResult,
+    Implementation,
+    InputRequiredResult,
+    ListToolsResult,
+    Tool,
+    ToolListChangedNotification,
+)
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+
+from mcpcloud import __version__
+from mcpcloud.config import RemoteSettings
+from mcpcloud.remotes.credentials import HopCredential
+from mcpcloud.remotes.relay import LocalCall, Questions, current_call
+
+logger = logging.getLogger("mcpcloud.remotes")
+
+Status = Literal["connecting", "up", "down"]
+ToolsListener = Callable[[str, list[Tool]], Awaitable[None]]
+_LIST_PAGE_CAP = 100
+
+
+class RemoteUnavailable(Exception):
+    """The remote cannot take a call now; the message says why and that mcpcloud keeps trying."""
+
+
+@dataclass
+class RemoteState:
+    status: Status = "connecting"
+    detail: str = "not connected yet"
+    era: str | None = None
+    since: float = 0.0
+
+    def describe(self) -> str:
+        era = f", protocol {self.era}" if self.era else ""
+        return f"{self.status}{era}: {self.detail}"
+
+
+def describe_failure(exc: BaseException) -> str:
+    """A short, secret-free line for a failed connect or call."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(describe_failure(inner) for inner in exc.exceptions[:3])
+    if isinstance(exc, MCPError):
+        return f"remote answered error {exc.error.code}: {exc.error.message}"
+    if isinstance(exc, httpx2.HTTPStatusError):
+        return f"HTTP {exc.response.status_code} from the remote"
+    if isinstance(exc, (httpx2.TransportError, OSError)):
+        return f"cannot reach the remote ({type(exc).__name__}: {exc})"
+    if isinstance(exc, TimeoutError):
+        return "the remote did not answer in time"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def session_gone(exc: BaseException) -> bool:
+    """The remote forgot our handshake-era session (it restarted): HTTP 404 on a session request."""
+    return isinstance(exc, MCPError) and exc.error.code == INVALID_REQUEST and exc.error.message == "Session terminated"
+
+
+class Upstream:
+    def __init__(self, name: str, settings: RemoteSettings, on_tools: ToolsListener) -> None:
+        self.name = name
+        self.settings = settings
+        self.on_tools = on_tools
+        self.state = RemoteState(since=time.monotonic())
+        self.questions = Questions(name)
+        self.client: Client | None = None
+        self.credential: HopCredential | None = None
+        self._generation = 0
+        self._changed = anyio.Event()  # a new connection, or a lost one
+        self._relist = anyio.Event()
+        self._reconnect = anyio.Event()
+        self._ttl_seconds: float | None = None
+
+    # -- the supervisor -------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Connect, list, watch; on failure wait and try again. Runs until cancelled."""
+        pause = 0.2
+        while True:
+            try:
+                async with AsyncExitStack() as stack:
+                    client = await self._connect(stack)
+                    self._set_client(client, "up", "connected")
+                    pause = 0.2
+                    await self._watch(client)
+            except anyio.get_cancelled_exc_class():
+                raise
+            except BaseException as exc:  # every failure is a state to report, then a reconnect
+                if not isinstance(exc, Exception | BaseExceptionGroup):
+                    raise
+                self._set_client(None, "down", describe_failure(exc))
+                logger.warning("remote %s: %s; retrying in %.1f s", self.name, self.state.detail, pause)
+            else:
+                self._set_client(None, "connecting", "reconnecting")
+            await anyio.sleep(pause)
+            pause = min(pause * 2, self.settings.retry_seconds)
+
+    async def _connect(self, stack: AsyncExitStack) -> Client:
+        self.credential = HopCredential(self.settings, self.name)
+        http = create_mcp_http_client(
+            auth=self.credential, timeout=httpx2.Timeout(min(30.0, self.settings.timeout_seconds), read=300.0)
+        )
+        await stack.enter_async_context(http)
+        client = Client(
+            streamable_http_client(self.settings.url, http_client=http),
+            mode=self.settings.mode,
+            read_timeout_seconds=self.settings.timeout_seconds,
+            elicitation_callback=self.questions,
+            message_handler=self._on_message,
+            client_info=Implementation(name="mcpcloud", version=__version__),
+            cache=None,  # the tool list is kept here, for the TTL the remote advertises
+        )
+        with anyio.fail_after(self.settings.timeout_seconds):
+            await stack.enter_async_context(client)
+        self.state.era = client.protocol_version
+        return client
+
+    async def _watch(self, client: Client) -> None:
+        """List now; list again on a change signal or when the advertised TTL runs out; until told to reconnect."""
+        async with anyio.create_task_group() as tg:
+            if client.protocol_version in MODERN_PROTOCOL_VERSIONS:
+                tg.start_soon(self._listen, client)
+            while not self._reconnect.is_set():
+                self._relist = anyio.Event()
+                await self.on_tools(self.name, await self._list(client))
+                with anyio.move_on_after(self._ttl_seconds if self._ttl_seconds else float("inf")):
+                    await _first_of(self._relist, self._reconnect)
+            tg.cancel_scope.cancel()
+        self._reconnect = anyio.Event()
+
+    async def _listen(self, client: Client) -> None:
+        """2026-07-28: list changes arrive on a `subscriptions/listen` stream."""
+        try:
+            async with client.listen(tools_list_changed=True) as subscription:
+                async for _event in subscription:
+                    self._relist.set()
+        except Exception as exc:  # a remote without listen still works; its list is refreshed by TTL
+            logger.info("remote %s: no list-change stream (%s)", self.name, describe_failure(exc))
+
+    async def _on_message(self, message: IncomingMessage) -> None:
+        if isinstance(message, ToolListChangedNotification):
+            self._relist.set()
+
+    async def _list(self, client: Client) -> list[Tool]:
+        tools: list[Tool] = []
+        cursor: str | None = None
+        ttl_ms: int | None = None
+        for _ in range(_LIST_PAGE_CAP):
+            page: ListToolsResult = await client.list_tools(cursor=cursor)
+            tools.extend(page.tools)
+            ttl_ms = page.ttl_ms if ttl_ms is None else min(ttl_ms, page.ttl_ms)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        self._ttl_seconds = (ttl_ms or 0) / 1000 or None
+        return tools
+
+    def _set_client(self, client: Client | None, status: Status, detail: str) -> None:
+        self.client = client
+        if client is not None:
+            self._generation += 1
+        self.state = RemoteState(status, detail, self.state.era if client is None else client.protocol_version,
+                                 time.monotonic())
+        self._changed.set()
+        self._changed = anyio.Event()
+
+    def lost(self) -> None:
+        """A call failed below MCP (connection reset, remote gone): reconnect, which also updates the state."""
+        self._reconnect.set()
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    async def call(self, tool: str, arguments: dict[str, Any], local: LocalCall) -> CallToolResult | InputRequiredResult:
+        """Call `tool` on the remote for `local`; a forgotten session is re-initialized once, transparently."""
+        client = self._live_client()
+        try:
+            return await self._call_once(client, tool, arguments, local)
+        except MCPError as exc:
+            if not session_gone(exc):
+                raise
+            logger.info("remote %s: session gone (remote restarted?); reconnecting once", self.name)
+        client = await self._fresh_client(client)
+        return await self._call_once(client, tool, arguments, local)
+
+    def _live_client(self) -> Client:
+        if self.client is None:
+            raise RemoteUnavailable(
+                f"remote {self.name!r} is unavailable ({self.state.detail}); mcpcloud keeps reconnecting, try again later"
+            )
+        return self.client
+
+    async def _fresh_client(self, stale: Client) -> Client:
+        if self.client is stale:
+            self._reconnect.set()
+        with anyio.move_on_after(self.settings.timeout_seconds):
+            while self.client is None or self.client is stale:
+                await self._changed.wait()
+        return self._live_client() if self.client is not stale else self._unavailable()
+
+    def _unavailable(self) -> Client:
+        raise RemoteUnavailable(f"remote {self.name!r} did not come back after it forgot our session; try again later")
+
+    async def _call_once(
+        self, client: Client, tool: str, arguments: dict[str, Any], local: LocalCall
+    ) -> CallToolResult | InputRequiredResult:
+        key = id(local)
+        self.questions.in_flight[key] = local
+        token = current_call.set(local)
+        try:
+            if local.modern and client.protocol_version in MODERN_PROTOCOL_VERSIONS:
+                # Both sides speak 2026-07-28: an input_required round goes to the local client as it is,
+                # and its answer (input responses, the remote's request state) comes back on the retry.
+                return await client.session.call_tool(
+                    tool,
+                    arguments,
+                    progress_callback=local.progress,
+                    input_responses=local.context.input_responses,
+                    request_state=local.context.request_state,
+                    allow_input_required=True,
+                )
+            return await client.call_tool(tool, arguments, progress_callback=local.progress)
+        finally:
+            current_call.reset(token)
+            self.questions.in_flight.pop(key, None)
+
+
+async def _first_of(*events: anyio.Event) -> None:
+    async with anyio.create_task_group() as tg:
+        for event in events:
+
+            async def wait(event: anyio.Event = event) -> None:
+                await event.wait()
+                tg.cancel_scope.cancel()
+
+            tg.start_soon(wait)
