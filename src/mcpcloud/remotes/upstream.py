@@ -41,6 +41,7 @@ from mcpcloud.remotes.credentials import HopCredential
 from mcpcloud.remotes.relay import LocalCall, Questions, current_call
 
 logger = logging.getLogger("mcpcloud.remotes")
+logging.getLogger("httpx2").setLevel(logging.WARNING)  # one INFO line per hop request is noise, not news
 
 Status = Literal["connecting", "up", "down"]
 ToolsListener = Callable[[str, list[Tool]], Awaitable[None]]
@@ -137,8 +138,9 @@ class Upstream:
             client_info=Implementation(name="mcpcloud", version=__version__),
             cache=None,  # the tool list is kept here, for the TTL the remote advertises
         )
-        with anyio.fail_after(self.settings.timeout_seconds):
-            await stack.enter_async_context(client)
+        # No cancel scope around this: the client's task group lives on after the handshake.
+        # The handshake is bounded by read_timeout_seconds instead.
+        await stack.enter_async_context(client)
         self.state.era = client.protocol_version
         return client
 
