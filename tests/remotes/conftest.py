@@ -46,7 +46,8 @@ def start_cloud(tmp_path: Path, port: int | None = None, key: str | None = None)
     """The team's `mcpcloud serve --transport http`, API keys required."""
     keys_file = tmp_path / "remote-keys.json"
     key = key or create_api_key(keys_file)
-    env = {"MCPCLOUD_AUTH__MODES": "api_keys", "MCPCLOUD_AUTH__API_KEYS__FILE": str(keys_file)}
+    env = {"MCPCLOUD_AUTH__MODES": "api_keys", "MCPCLOUD_AUTH__API_KEYS__FILE": str(keys_file),
+           "MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1"}
     args = ("--port", str(port)) if port else ()
     server = start_server(tmp_path, *args, env=env) if not port else _start_on(tmp_path, port, env)
     return CloudRemote(server, key, keys_file)

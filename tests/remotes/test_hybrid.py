@@ -39,3 +39,114 @@ async def test_local_and_remote_tools_in_one_list_and_both_callable(mode: str, t
         health = await client.call_tool("health_check", {})
         assert health.structured_content["packs"]["remotes.team"]["ready"] is True
         assert health.structured_content["packs"]["remotes.team"]["detail"].startswith("up, protocol 2026-07-28")
+
+
+async def test_remote_down_at_start_then_up(tmp_path: Path) -> None:
+    """Local tools at once; the remote's tools appear (with a list-change notification) when it comes up."""
+    from tests.conftest import free_port
+
+    from tests.remotes.conftest import create_api_key, start_cloud
+
+    port = free_port()
+    key = await anyio.to_thread.run_sync(create_api_key, tmp_path / "remote-keys.json")
+    config = toml_remote("team", f"http://127.0.0.1:{port}/mcp", headers=f'{{ Authorization = "Bearer {key}" }}',
+                         retry_seconds="0.5")
+    changed = anyio.Event()
+
+    async def on_message(message: object) -> None:
+        if getattr(message, "method", "") == "notifications/tools/list_changed":
+            changed.set()
+
+    async with Client(hybrid_params(tmp_path, config), mode="legacy", message_handler=on_message) as client:
+        assert {tool.name for tool in (await client.list_tools()).tools} == LOCAL
+        health = (await client.call_tool("health_check", {})).structured_content
+        team = health["packs"]["remotes.team"]
+        assert team["ready"] is True and team["detail"].startswith("optional, down: cannot reach the remote")
+        assert health["status"] == "ok"  # an optional remote being down is not a degraded server
+        refused = await client.call_tool("team_echo", {"message": "x"})
+        assert refused.is_error
+        cloud = await anyio.to_thread.run_sync(lambda: start_cloud(tmp_path, port=port, key=key))
+        try:
+            with anyio.fail_after(30):
+                await changed.wait()
+            assert "team_echo" in {tool.name for tool in (await client.list_tools()).tools}
+            assert (await client.call_tool("team_echo", {"message": "late"})).content[0].text == "late"
+        finally:
+            cloud.server.stop()
+
+
+def legacy_config(legacy: LegacyRemote, **fields: str) -> str:
+    return toml_remote("old", legacy.url, token_file=f'"{legacy.token_file}"', **fields)
+
+
+async def test_legacy_remote_progress_questions_and_list_changes(tmp_path: Path, legacy: LegacyRemote) -> None:
+    answered: list[str] = []
+
+    async def answer(context: object, params: object) -> object:
+        from mcp_types import ElicitResult
+
+        answered.append(params.message)  # type: ignore[attr-defined]
+        return ElicitResult(action="accept", content={"name": "Ada"})
+
+    changed = anyio.Event()
+
+    async def on_message(message: object) -> None:
+        if getattr(message, "method", "") == "notifications/tools/list_changed":
+            changed.set()
+
+    config = legacy_config(legacy, exclude_tools='["redescribe", "*_hidden"]')
+    async with Client(hybrid_params(tmp_path, config), mode="legacy", elicitation_callback=answer,
+                      message_handler=on_message) as client:
+        names = await wait_for_tools(client, {"old_shout"})
+        assert names == LOCAL | {"old_shout", "old_count_slowly", "old_ask_name", "old_add_tool"}
+        assert (await client.call_tool("old_shout", {"text": "quiet"})).content[0].text == "QUIET"
+
+        progress: list[tuple[float, float | None, str | None]] = []
+
+        async def on_progress(value: float, total: float | None, message: str | None) -> None:
+            progress.append((value, total, message))
+
+        counted = await client.call_tool("old_count_slowly", {"steps": 3}, progress_callback=on_progress)
+        assert counted.content[0].text == "counted to 3"
+        assert [p[0] for p in progress] == [1, 2, 3] and progress[-1] == (3, 3, "step 3")
+
+        greeted = await client.call_tool("old_ask_name", {})
+        assert greeted.content[0].text == "hello Ada" and answered == ["What is your name?"]
+
+        # A list change on the remote reaches the local client, with the filters applied again.
+        changed = anyio.Event()
+        await client.call_tool("old_add_tool", {"name": "fresh"})
+        await client.call_tool("old_add_tool", {"name": "also_hidden"})
+        with anyio.fail_after(15):
+            await changed.wait()
+        names = await wait_for_tools(client, {"old_fresh"})
+        assert "old_also_hidden" not in names and "old_redescribe" not in names
+        assert (await client.call_tool("old_fresh", {})).content[0].text == "fresh here"
+
+
+async def test_legacy_remote_restart_and_token_rotation_are_transparent(tmp_path: Path, legacy: LegacyRemote) -> None:
+    async with Client(hybrid_params(tmp_path, legacy_config(legacy)), mode="2026-07-28") as client:
+        await wait_for_tools(client, {"old_shout"})
+        assert (await client.call_tool("old_shout", {"text": "a"})).content[0].text == "A"
+        # The remote restarts: our handshake-era session is gone (404), so the bridge re-initializes once.
+        legacy.stop()
+        await anyio.to_thread.run_sync(legacy.start)
+        again = await client.call_tool("old_shout", {"text": "b"})
+        assert not again.is_error, again.content
+        assert again.content[0].text == "B"
+        # The token is rotated: the next request gets 401, the bridge reads the token file again and retries.
+        legacy.token_file.write_text("second-token\n")
+        rotated = await client.call_tool("old_shout", {"text": "c"})
+        assert rotated.content[0].text == "C"
+        assert legacy.event_lines().count("401") >= 1
+
+
+async def test_cancellation_reaches_the_remote(tmp_path: Path, legacy: LegacyRemote) -> None:
+    async with Client(hybrid_params(tmp_path, legacy_config(legacy)), mode="legacy") as client:
+        await wait_for_tools(client, {"old_count_slowly"})
+        with anyio.move_on_after(1.0):
+            await client.call_tool("old_count_slowly", {"steps": 50})
+        with anyio.fail_after(10):
+            while "cancelled count_slowly 50" not in legacy.event_lines():
+                await anyio.sleep(0.1)
+        assert (await client.call_tool("old_shout", {"text": "still here"})).content[0].text == "STILL HERE"

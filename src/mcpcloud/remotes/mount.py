@@ -10,7 +10,6 @@ then tells the local clients that the list changed.
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -40,6 +39,7 @@ from mcpcloud.remotes.upstream import RemoteUnavailable, Upstream, describe_fail
 logger = logging.getLogger("mcpcloud.remotes")
 
 TOOLS_LIST = "tools/list"
+MAX_LISTENERS = 10_000
 
 
 def pack_of(remote: str) -> str:
@@ -66,7 +66,7 @@ class RemoteMount:
         self.offered: dict[str, dict[str, str]] = {name: {} for name in self.remotes}  # remote -> local -> upstream
         self.withheld: dict[str, tuple[str, Withheld]] = {}  # local name -> (remote, why)
         self.listings: dict[str, list[Tool]] = {}
-        self._listeners: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._listeners: dict[int, Any] = {}  # handshake-era sessions that listed since the last announcement
         self._lock = anyio.Lock()
         for name, remote in self.remotes.items():
             registry.reserve(self.prefix(name, remote), pack_of(name))
@@ -159,7 +159,7 @@ class RemoteMount:
     async def announce(self) -> None:
         """Tell every local client that the tool list changed (both eras)."""
         await self.mcp._subscriptions.publish(ToolsListChanged())  # 2026-07-28: subscriptions/listen streams
-        sessions, self._listeners = list(self._listeners), weakref.WeakSet()
+        sessions, self._listeners = list(self._listeners.values()), {}
         for session in sessions:  # handshake era: each client that listed gets one notification
             try:
                 await session.send_tool_list_changed()
@@ -170,8 +170,9 @@ class RemoteMount:
         """Pipeline stage: hides withheld tools from listings, and remembers who listed (to notify them)."""
         if ctx.method != TOOLS_LIST:
             return await call_next(ctx)
-        if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS:
-            self._listeners.add(ctx.session)
+        if ctx.protocol_version not in MODERN_PROTOCOL_VERSIONS and len(self._listeners) < MAX_LISTENERS:
+            # One entry per connection: the SDK's per-request session object shares the connection's handshake.
+            self._listeners[id(ctx.session.client_params)] = ctx.session
         return _without(await call_next(ctx), set(self.withheld))
 
     # -- lifetime and health ---------------------------------------------------------------------

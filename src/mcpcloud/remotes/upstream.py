@@ -25,7 +25,6 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
-    INVALID_REQUEST,
     CallToolResult,
     Implementation,
     InputRequiredResult,
@@ -79,9 +78,19 @@ def describe_failure(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def session_gone(exc: BaseException) -> bool:
-    """The remote forgot our handshake-era session (it restarted): HTTP 404 on a session request."""
-    return isinstance(exc, MCPError) and exc.error.code == INVALID_REQUEST and exc.error.message == "Session terminated"
+class SessionWatch:
+    """Counts HTTP 404 answers to requests that carried our session id: the remote forgot the session.
+
+    The SDK client reports such a 404 as whatever JSON-RPC error the body holds (the SDK server
+    says "Session not found", others say nothing), so the status is read where it is still seen.
+    """
+
+    def __init__(self) -> None:
+        self.lost = 0
+
+    async def __call__(self, response: httpx2.Response) -> None:
+        if response.status_code == 404 and "mcp-session-id" in response.request.headers:
+            self.lost += 1
 
 
 class Upstream:
@@ -93,6 +102,7 @@ class Upstream:
         self.questions = Questions(name)
         self.client: Client | None = None
         self.credential: HopCredential | None = None
+        self.sessions = SessionWatch()
         self._generation = 0
         self._changed = anyio.Event()  # a new connection, or a lost one
         self._relist = anyio.Event()
@@ -128,6 +138,7 @@ class Upstream:
         http = create_mcp_http_client(
             auth=self.credential, timeout=httpx2.Timeout(min(30.0, self.settings.timeout_seconds), read=300.0)
         )
+        http.event_hooks["response"].append(self.sessions)
         await stack.enter_async_context(http)
         client = Client(
             streamable_http_client(self.settings.url, http_client=http),
@@ -202,10 +213,11 @@ class Upstream:
     async def call(self, tool: str, arguments: dict[str, Any], local: LocalCall) -> CallToolResult | InputRequiredResult:
         """Call `tool` on the remote for `local`; a forgotten session is re-initialized once, transparently."""
         client = self._live_client()
+        lost_before = self.sessions.lost
         try:
             return await self._call_once(client, tool, arguments, local)
-        except MCPError as exc:
-            if not session_gone(exc):
+        except MCPError:
+            if self.sessions.lost == lost_before:
                 raise
             logger.info("remote %s: session gone (remote restarted?); reconnecting once", self.name)
         client = await self._fresh_client(client)
