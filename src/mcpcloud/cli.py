@@ -157,6 +157,15 @@ def _add_keys_group() -> None:
 _add_keys_group()
 
 
+def _add_remotes_group() -> None:
+    from mcpcloud.remotes.cli import remotes
+
+    main.add_command(remotes)
+
+
+_add_remotes_group()
+
+
 @main.command("client-config")
 @click.argument("client", type=click.Choice(["claude-desktop", "claude-code", "vscode", "cursor"]))
 @click.option("--url", help="Remote mcpcloud URL, e.g. https://mcp.example.com/mcp.")

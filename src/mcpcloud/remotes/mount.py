@@ -151,7 +151,7 @@ class RemoteMount:
             return await self.forward(remote, item.name, arguments, context)
         raise ToolError(
             f"tool {local!r} of remote {remote!r} is withheld: {item.reason}. Review the change and approve it with "
-            f"`mcpcloud remotes approve {remote}`; it is offered again once the server relists the remote"
+            f"`mcpcloud remotes approve {remote}`; once approved it is offered again, no restart needed"
         )
 
     # -- telling local clients -----------------------------------------------------------------

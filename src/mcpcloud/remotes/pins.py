@@ -86,8 +86,11 @@ class PinStore:
             json.dump(data, out, indent=2, sort_keys=True)
         os.replace(tmp, self.path)
 
-    def review(self, remote: str, tools: list[Tool]) -> tuple[list[Tool], list[Withheld]]:
-        """Split a listing into tools to offer and tools to withhold; pin what is seen for the first time."""
+    def review(self, remote: str, tools: list[Tool], save: bool = True) -> tuple[list[Tool], list[Withheld]]:
+        """Split a listing into tools to offer and tools to withhold; pin what is seen for the first time.
+
+        With `save=False` nothing is recorded (what `mcpcloud remotes check` shows).
+        """
         pins = self.pins(remote)
         listed = {tool.name for tool in tools}
         # Pinned tools the remote no longer lists: a new name with one of their bodies is a rename.
@@ -111,7 +114,7 @@ class PinStore:
             else:
                 fields = ", ".join(changed_fields(pin["definition"], body)) or "definition"
                 withheld.append(Withheld(tool.name, f"{fields} changed since it was approved", pin["definition"], body))
-        if fresh:
+        if fresh and save:
             self.save_remote(remote, pins)
         return offered, withheld
 

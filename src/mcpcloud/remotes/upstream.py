@@ -135,23 +135,10 @@ class Upstream:
 
     async def _connect(self, stack: AsyncExitStack) -> Client:
         self.credential = HopCredential(self.settings, self.name)
-        http = create_mcp_http_client(
-            auth=self.credential, timeout=httpx2.Timeout(min(30.0, self.settings.timeout_seconds), read=300.0)
+        client = await open_client(
+            stack, self.settings, self.credential, self.sessions,
+            elicitation_callback=self.questions, message_handler=self._on_message,
         )
-        http.event_hooks["response"].append(self.sessions)
-        await stack.enter_async_context(http)
-        client = Client(
-            streamable_http_client(self.settings.url, http_client=http),
-            mode=self.settings.mode,
-            read_timeout_seconds=self.settings.timeout_seconds,
-            elicitation_callback=self.questions,
-            message_handler=self._on_message,
-            client_info=Implementation(name="mcpcloud", version=__version__),
-            cache=None,  # the tool list is kept here, for the TTL the remote advertises
-        )
-        # No cancel scope around this: the client's task group lives on after the handshake.
-        # The handshake is bounded by read_timeout_seconds instead.
-        await stack.enter_async_context(client)
         self.state.era = client.protocol_version
         return client
 
@@ -182,16 +169,7 @@ class Upstream:
             self._relist.set()
 
     async def _list(self, client: Client) -> list[Tool]:
-        tools: list[Tool] = []
-        cursor: str | None = None
-        ttl_ms: int | None = None
-        for _ in range(_LIST_PAGE_CAP):
-            page: ListToolsResult = await client.list_tools(cursor=cursor)
-            tools.extend(page.tools)
-            ttl_ms = page.ttl_ms if ttl_ms is None else min(ttl_ms, page.ttl_ms)
-            cursor = page.next_cursor
-            if cursor is None:
-                break
+        tools, ttl_ms = await list_all_tools(client)
         self._ttl_seconds = (ttl_ms or 0) / 1000 or None
         return tools
 
@@ -263,6 +241,54 @@ class Upstream:
         finally:
             current_call.reset(token)
             self.questions.in_flight.pop(key, None)
+
+
+async def open_client(
+    stack: AsyncExitStack, settings: RemoteSettings, credential: HopCredential, sessions: SessionWatch | None = None,
+    **callbacks: Any,
+) -> Client:
+    """The SDK client for one remote, connected (era negotiated), closed with `stack`."""
+    http = create_mcp_http_client(
+        auth=credential, timeout=httpx2.Timeout(min(30.0, settings.timeout_seconds), read=300.0)
+    )
+    if sessions is not None:
+        http.event_hooks["response"].append(sessions)
+    await stack.enter_async_context(http)
+    client = Client(
+        streamable_http_client(settings.url, http_client=http),
+        mode=settings.mode,
+        read_timeout_seconds=settings.timeout_seconds,
+        client_info=Implementation(name="mcpcloud", version=__version__),
+        cache=None,  # the tool list is kept by the caller, for the TTL the remote advertises
+        **callbacks,
+    )
+    # No cancel scope around this: the client's task group lives on after the handshake,
+    # which read_timeout_seconds bounds instead.
+    await stack.enter_async_context(client)
+    return client
+
+
+async def list_all_tools(client: Client) -> tuple[list[Tool], int | None]:
+    """Every page of the remote's tool list, and the shortest TTL (ms) the pages advertised."""
+    tools: list[Tool] = []
+    cursor: str | None = None
+    ttl_ms: int | None = None
+    for _ in range(_LIST_PAGE_CAP):
+        page: ListToolsResult = await client.list_tools(cursor=cursor)
+        tools.extend(page.tools)
+        ttl_ms = page.ttl_ms if ttl_ms is None else min(ttl_ms, page.ttl_ms)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return tools, ttl_ms
+
+
+async def probe(name: str, settings: RemoteSettings) -> tuple[str, list[Tool]]:
+    """Connect once, list, disconnect: the negotiated protocol version and the remote's tools."""
+    async with AsyncExitStack() as stack:
+        client = await open_client(stack, settings, HopCredential(settings, name))
+        tools, _ = await list_all_tools(client)
+        return client.protocol_version, tools
 
 
 async def _first_of(*events: anyio.Event) -> None:
