@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from mcp import StdioServerParameters
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
 from tests.conftest import RunningServer, free_port, start_server, stdio_params
 
 from mcpcloud.cli import main
@@ -116,6 +118,16 @@ def legacy(tmp_path: Path) -> Iterator[LegacyRemote]:
     remote = LegacyRemote(free_port(), token_file, tmp_path / "legacy-events.log").start()
     yield remote
     remote.stop()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def http_client(url: str, headers: dict[str, str], mode: str = "legacy") -> Client:
+    """The SDK client over Streamable HTTP, sending `headers` on every request."""
+    transport = streamable_http_client(url, http_client=create_mcp_http_client(headers=headers))
+    return Client(transport, mode=mode)
 
 
 def hybrid_params(tmp_path: Path, config: str, *args: str, **env: str) -> StdioServerParameters:

@@ -196,7 +196,7 @@ class RemoteMount:
             if held:
                 detail += f", {held} withheld until approved"
             if upstream.state.status != "up" and self.remotes[remote].required:
-                raise RuntimeError(detail)
+                raise RemoteUnavailable(f"required, {detail}")
             return detail if upstream.state.status == "up" else f"optional, {detail}"
 
         return check
