@@ -44,12 +44,12 @@ class CloudRemote:
         return self.server.url
 
 
-def start_cloud(tmp_path: Path, port: int | None = None, key: str | None = None) -> CloudRemote:
+def start_cloud(tmp_path: Path, port: int | None = None, key: str | None = None, packs: str = "core") -> CloudRemote:
     """The team's `mcpcloud serve --transport http`, API keys required."""
     keys_file = tmp_path / "remote-keys.json"
     key = key or create_api_key(keys_file)
     env = {"MCPCLOUD_AUTH__MODES": "api_keys", "MCPCLOUD_AUTH__API_KEYS__FILE": str(keys_file),
-           "MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1"}
+           "MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1", "MCPCLOUD_PACKS": packs}
     args = ("--port", str(port)) if port else ()
     server = start_server(tmp_path, *args, env=env) if not port else _start_on(tmp_path, port, env)
     return CloudRemote(server, key, keys_file)
@@ -72,11 +72,20 @@ def cloud(tmp_path: Path) -> Iterator[CloudRemote]:
     remote.server.stop()
 
 
+@pytest.fixture
+def conformance_cloud(tmp_path: Path) -> Iterator[CloudRemote]:
+    """A 2026-07-28-capable remote with the conformance fixtures: input_required rounds, list-change triggers."""
+    remote = start_cloud(tmp_path, packs="core,conformance")
+    yield remote
+    remote.server.stop()
+
+
 @dataclass
 class LegacyRemote:
     port: int
     token_file: Path
     events: Path
+    modern: bool = False
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -86,7 +95,7 @@ class LegacyRemote:
     def start(self) -> LegacyRemote:
         self.process = subprocess.Popen(
             [sys.executable, str(HERE / "legacy_server.py"), "--port", str(self.port), "--token-file",
-             str(self.token_file), "--events", str(self.events)],
+             str(self.token_file), "--events", str(self.events), *(["--modern"] if self.modern else [])],
             stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20
@@ -113,9 +122,19 @@ class LegacyRemote:
 
 @pytest.fixture
 def legacy(tmp_path: Path) -> Iterator[LegacyRemote]:
+    yield from _sdk_remote(tmp_path, modern=False)
+
+
+@pytest.fixture
+def sdk_both_eras(tmp_path: Path) -> Iterator[LegacyRemote]:
+    """The same SDK server speaking 2026-07-28 as well: list changes travel on subscriptions/listen."""
+    yield from _sdk_remote(tmp_path, modern=True)
+
+
+def _sdk_remote(tmp_path: Path, modern: bool) -> Iterator[LegacyRemote]:
     token_file = tmp_path / "legacy-token"
     token_file.write_text("first-token\n")
-    remote = LegacyRemote(free_port(), token_file, tmp_path / "legacy-events.log").start()
+    remote = LegacyRemote(free_port(), token_file, tmp_path / "legacy-events.log", modern).start()
     yield remote
     remote.stop()
 

@@ -1,6 +1,7 @@
 """A handshake-era-only MCP server built on the SDK: the kind of remote most teams run today.
 
-It refuses `server/discover` (so a 2026-07-28 client falls back to `initialize`), wants
+It refuses `server/discover` (so a 2026-07-28 client falls back to `initialize`; with `--modern`
+it speaks both eras, as the SDK does by default), wants
 `Authorization: Bearer <content of --token-file>` on every request (the file is re-read, so a
 test rotates the token by rewriting it), and offers tools that exercise the bridge: progress,
 cancellation, a question to the user, and list changes.
@@ -67,24 +68,31 @@ def build(events: Path) -> MCPServer:
             return f"{name} here"
 
         mcp.add_tool(added, name=name, description=f"A tool added at runtime: {name}.")
-        await ctx.session.send_tool_list_changed()
+        await announce(ctx)
         return f"added {name}"
 
     @mcp.tool()
     async def redescribe(tool: str, description: str, ctx: Context) -> str:
         """Change a tool's description (what a compromised remote might do) and announce it."""
         mcp._tool_manager._tools[tool].description = description
-        await ctx.session.send_tool_list_changed()
+        await announce(ctx)
         return "changed"
 
     return mcp
 
 
+async def announce(ctx: Context) -> None:
+    """Tell clients of both eras: handshake sessions by notification, 2026-07-28 ones on their listen stream."""
+    await ctx.notify_tools_changed()
+    await ctx.session.send_tool_list_changed()
+
+
 class LegacyOnlyWithToken:
     """Refuses the 2026-07-28 probe and any request without the current bearer token."""
 
-    def __init__(self, app: Any, token_file: Path, events: Path) -> None:
+    def __init__(self, app: Any, token_file: Path, events: Path, modern: bool = False) -> None:
         self.app = app
+        self.modern = modern
         self.token_file = token_file
         self.events = events
 
@@ -107,7 +115,7 @@ class LegacyOnlyWithToken:
             parsed = json.loads(body) if body else None
         except ValueError:
             parsed = None
-        if isinstance(parsed, dict) and parsed.get("method") == "server/discover":
+        if not self.modern and isinstance(parsed, dict) and parsed.get("method") == "server/discover":
             error = {"code": -32601, "message": "Method not found: server/discover"}
             return await _reply(send, 404, {"jsonrpc": "2.0", "id": parsed.get("id"), "error": error})
         sent = False
@@ -134,9 +142,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--token-file", type=Path, required=True)
     parser.add_argument("--events", type=Path, required=True)
+    parser.add_argument("--modern", action="store_true", help="Also speak 2026-07-28 (answer server/discover).")
     args = parser.parse_args()
     app = build(args.events).streamable_http_app()
-    uvicorn.run(LegacyOnlyWithToken(app, args.token_file, args.events), host="127.0.0.1", port=args.port,
+    uvicorn.run(LegacyOnlyWithToken(app, args.token_file, args.events, args.modern), host="127.0.0.1", port=args.port,
                 log_level="warning", lifespan="on")
 
 

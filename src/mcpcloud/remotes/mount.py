@@ -158,6 +158,7 @@ class RemoteMount:
 
     async def announce(self) -> None:
         """Tell every local client that the tool list changed (both eras)."""
+        logger.info("tool list changed; telling %d handshake-era client(s) and any listeners", len(self._listeners))
         await self.mcp._subscriptions.publish(ToolsListChanged())  # 2026-07-28: subscriptions/listen streams
         sessions, self._listeners = list(self._listeners.values()), {}
         for session in sessions:  # handshake era: each client that listed gets one notification

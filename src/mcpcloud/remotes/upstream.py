@@ -160,12 +160,14 @@ class Upstream:
         try:
             async with client.listen(tools_list_changed=True) as subscription:
                 async for _event in subscription:
+                    logger.info("remote %s: tool list changed; listing again", self.name)
                     self._relist.set()
         except Exception as exc:  # a remote without listen still works; its list is refreshed by TTL
             logger.info("remote %s: no list-change stream (%s)", self.name, describe_failure(exc))
 
     async def _on_message(self, message: IncomingMessage) -> None:
         if isinstance(message, ToolListChangedNotification):
+            logger.info("remote %s: tool list changed; listing again", self.name)
             self._relist.set()
 
     async def _list(self, client: Client) -> list[Tool]:
