@@ -86,6 +86,7 @@ class LegacyRemote:
     token_file: Path
     events: Path
     modern: bool = False
+    list_ttl_ms: int = 0
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -95,7 +96,8 @@ class LegacyRemote:
     def start(self) -> LegacyRemote:
         self.process = subprocess.Popen(
             [sys.executable, str(HERE / "legacy_server.py"), "--port", str(self.port), "--token-file",
-             str(self.token_file), "--events", str(self.events), *(["--modern"] if self.modern else [])],
+             str(self.token_file), "--events", str(self.events), *(["--modern"] if self.modern else []),
+             "--list-ttl-ms", str(self.list_ttl_ms)],
             stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20
@@ -131,10 +133,16 @@ def sdk_both_eras(tmp_path: Path) -> Iterator[LegacyRemote]:
     yield from _sdk_remote(tmp_path, modern=True)
 
 
-def _sdk_remote(tmp_path: Path, modern: bool) -> Iterator[LegacyRemote]:
+@pytest.fixture
+def sdk_with_list_ttl(tmp_path: Path) -> Iterator[LegacyRemote]:
+    """A 2026-07-28 SDK server whose tools/list says: cache me for 1.5 s."""
+    yield from _sdk_remote(tmp_path, modern=True, list_ttl_ms=1500)
+
+
+def _sdk_remote(tmp_path: Path, modern: bool, list_ttl_ms: int = 0) -> Iterator[LegacyRemote]:
     token_file = tmp_path / "legacy-token"
     token_file.write_text("first-token\n")
-    remote = LegacyRemote(free_port(), token_file, tmp_path / "legacy-events.log", modern).start()
+    remote = LegacyRemote(free_port(), token_file, tmp_path / "legacy-events.log", modern, list_ttl_ms).start()
     yield remote
     remote.stop()
 

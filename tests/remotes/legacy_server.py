@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import uvicorn
 from mcp.server import MCPServer
+from mcp.server.caching import CacheHint
 from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
@@ -30,12 +31,30 @@ class Name(BaseModel):
     name: str
 
 
-def build(events: Path) -> MCPServer:
-    mcp = MCPServer("legacy-remote", version="1.0")
+def build(events: Path, list_ttl_ms: int = 0) -> MCPServer:
+    hints = {"tools/list": CacheHint(ttl_ms=list_ttl_ms)} if list_ttl_ms else None
+    mcp = MCPServer("legacy-remote", version="1.0", cache_hints=hints)
 
     def record(event: str) -> None:
         with events.open("a", encoding="utf-8") as out:
             out.write(event + "\n")
+
+    async def count_lists(ctx: Any, call_next: Any) -> Any:
+        if ctx.method == "tools/list":
+            record("tools/list")
+        return await call_next(ctx)
+
+    mcp.middleware.append(count_lists)
+
+    @mcp.tool()
+    async def add_tool_quietly(name: str) -> str:
+        """Add a tool called `name` without telling anyone (clients see it when their cached list expires)."""
+
+        async def added() -> str:
+            return f"{name} here"
+
+        mcp.add_tool(added, name=name, description=f"A tool added quietly: {name}.")
+        return f"added {name}"
 
     @mcp.tool(annotations=READ_ONLY)
     async def shout(text: str) -> str:
@@ -143,8 +162,9 @@ def main() -> None:
     parser.add_argument("--token-file", type=Path, required=True)
     parser.add_argument("--events", type=Path, required=True)
     parser.add_argument("--modern", action="store_true", help="Also speak 2026-07-28 (answer server/discover).")
+    parser.add_argument("--list-ttl-ms", type=int, default=0, help="The tools/list cache hint (2026-07-28).")
     args = parser.parse_args()
-    app = build(args.events).streamable_http_app()
+    app = build(args.events, args.list_ttl_ms).streamable_http_app()
     uvicorn.run(LegacyOnlyWithToken(app, args.token_file, args.events, args.modern), host="127.0.0.1", port=args.port,
                 log_level="warning", lifespan="on")
 

@@ -150,3 +150,49 @@ async def test_cancellation_reaches_the_remote(tmp_path: Path, legacy: LegacyRem
             while "cancelled count_slowly 50" not in legacy.event_lines():
                 await anyio.sleep(0.1)
         assert (await client.call_tool("old_shout", {"text": "still here"})).content[0].text == "STILL HERE"
+
+
+def test_stdout_carries_only_json_rpc_while_forwarding(tmp_path: Path, cloud: CloudRemote) -> None:
+    """Remote connects, retries and relays log to stderr; stdout holds JSON-RPC messages only, DEBUG or not."""
+    import json
+    import subprocess
+    import time
+
+    from tests.conftest import ROOT
+
+    params = hybrid_params(tmp_path, cloud_config(cloud) + toml_remote("dead", "http://127.0.0.1:9/mcp"),
+                           "--log-level", "DEBUG")
+    process = subprocess.Popen([params.command, *params.args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, env=params.env, cwd=ROOT)
+    assert process.stdin is not None and process.stdout is not None
+
+    def send(message: dict) -> None:
+        process.stdin.write(json.dumps(message) + "\n")
+        process.stdin.flush()
+
+    try:
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}})
+        assert json.loads(process.stdout.readline())["result"]["capabilities"]["tools"]["listChanged"] is True
+        send({"jsonrpc": "2.0", "method": "notifications/initialized"})
+        deadline = time.monotonic() + 20
+        answer: dict = {}
+        request_id = 2
+        while time.monotonic() < deadline:  # until the remote is connected and its echo answers
+            send({"jsonrpc": "2.0", "id": request_id, "method": "tools/call",
+                  "params": {"name": "team_echo", "arguments": {"message": "raw"}}})
+            while True:
+                answer = json.loads(process.stdout.readline())  # notifications may come first: all JSON
+                assert answer.get("jsonrpc") == "2.0"
+                if answer.get("id") == request_id:
+                    break
+            if not answer["result"].get("isError"):
+                break
+            request_id += 1
+            time.sleep(0.2)
+        assert answer["result"]["content"][0]["text"] == "raw"
+    finally:
+        stdout, stderr = process.communicate(timeout=30)
+    for line in stdout.splitlines():
+        assert json.loads(line)["jsonrpc"] == "2.0"
+    assert "remote dead: cannot reach the remote" in stderr and cloud.key not in stderr

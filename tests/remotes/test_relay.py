@@ -63,3 +63,18 @@ async def test_a_list_change_on_a_2026_remote_reaches_the_local_client(
         names = await wait_for_tools(client, {"new_later"})
         assert "new_later_hidden" not in names
         assert (await client.call_tool("new_later", {})).content[0].text == "later here"
+
+
+async def test_the_remote_list_is_cached_for_its_advertised_ttl(tmp_path: Path, sdk_with_list_ttl: LegacyRemote) -> None:
+    remote = sdk_with_list_ttl
+    config = toml_remote("new", remote.url, token_file=f'"{remote.token_file}"')
+    async with Client(hybrid_params(tmp_path, config), mode="legacy") as client:
+        await wait_for_tools(client, {"new_add_tool_quietly"})
+        lists_before = remote.event_lines().count("tools/list")
+        for _ in range(10):  # local listings are served from the cached remote list
+            await client.list_tools()
+        assert remote.event_lines().count("tools/list") - lists_before <= 1
+        # A tool added without a change signal shows up once the advertised 1.5 s have passed.
+        await client.call_tool("new_add_tool_quietly", {"name": "quiet"})
+        names = await wait_for_tools(client, {"new_quiet"}, timeout=10)
+        assert "new_quiet" in names
