@@ -134,6 +134,10 @@ class Upstream:
             pause = min(pause * 2, self.settings.retry_seconds)
 
     async def _connect(self, stack: AsyncExitStack) -> Client:
+        if self.settings.auth == "oauth":
+            raise RemoteUnavailable(
+                "auth = 'oauth' is not built yet; give the hop a key with `headers` or `token_file` (docs/HYBRID.md)"
+            )
         self.credential = HopCredential(self.settings, self.name)
         client = await open_client(
             stack, self.settings, self.credential, self.sessions,
