@@ -288,7 +288,13 @@ class RemoteOAuthSettings(Section):
         "authorization_code", description="`authorization_code` (a person logs in with `mcpcloud remotes login`) "
         "or `client_credentials` (a machine with its own client id and secret)."
     )
-    client_id: str | None = Field(None, description="Registered client id (dynamic registration when unset).")
+    issuer: str | None = Field(
+        None, description="The authorization server the credentials belong to; the flow stops if the remote "
+        "points anywhere else (default: whatever the remote advertises)."
+    )
+    client_id: str | None = Field(
+        None, description="client_credentials: the client id (authorization_code registers itself dynamically)."
+    )
     client_secret: SecretStr | None = Field(None, description="Client secret (or `client_secret_file`).")
     scopes: list[str] = Field(default_factory=list, description="Scopes to ask for (default: what the remote advertises).")
 

@@ -94,7 +94,7 @@ async def test_legacy_remote_progress_questions_and_list_changes(tmp_path: Path,
         if getattr(message, "method", "") == "notifications/tools/list_changed":
             changed.set()
 
-    config = legacy_config(legacy, exclude_tools='["redescribe", "*_hidden"]')
+    config = legacy_config(legacy, exclude_tools='["redescribe", "add_tool_quietly", "*_hidden"]')
     async with Client(hybrid_params(tmp_path, config), mode="legacy", elicitation_callback=answer,
                       message_handler=on_message) as client:
         names = await wait_for_tools(client, {"old_shout"})

@@ -69,7 +69,7 @@ def check(name: str | None, config_file: str | None) -> None:
     for remote in names:
         config = _remote(settings, remote)
         try:
-            era, tools = anyio.run(probe, remote, config)
+            era, tools = anyio.run(lambda: probe(remote, config, state_dir=settings.state_dir))
         except Exception as exc:
             click.echo(f"{remote}: DOWN: {describe_failure(exc)}")
             failed = True
@@ -99,7 +99,7 @@ def approve(name: str, yes: bool, config_file: str | None) -> None:
     settings = _settings(config_file)
     config = _remote(settings, name)
     try:
-        _, tools = anyio.run(probe, name, config)
+        _, tools = anyio.run(lambda: probe(name, config, state_dir=settings.state_dir))
     except Exception as exc:
         raise click.ClickException(f"cannot reach remote {name!r}: {describe_failure(exc)}") from None
     pins = pin_store(settings.state_dir)
@@ -119,3 +119,24 @@ def approve(name: str, yes: bool, config_file: str | None) -> None:
     pins.approve(name, withheld)
     click.echo(f"approved {len(withheld)} tool definition(s) of {name!r}; running servers offer them at the next "
                "listing or call")
+
+
+@remotes.command("login")
+@click.argument("name")
+@click.option("--no-browser", is_flag=True, help="Print the login URL instead of opening a browser.")
+@_config_option
+def login(name: str, no_browser: bool, config_file: str | None) -> None:
+    """Log in to NAME (auth = "oauth"): authorization code + PKCE in your browser; the token is kept for servers."""
+    from mcpcloud.remotes.login import run_login
+
+    settings = _settings(config_file)
+    config = _remote(settings, name)
+    if config.auth != "oauth":
+        raise click.ClickException(f"remote {name!r} uses auth = {config.auth!r}: there is nothing to log in to")
+    try:
+        anyio.run(lambda: run_login(name, config, settings.state_dir, open_browser=not no_browser))
+    except Exception as exc:
+        from mcpcloud.remotes.upstream import describe_failure
+
+        raise click.ClickException(f"login to remote {name!r} failed: {describe_failure(exc)}") from None
+    click.echo(f"logged in to remote {name!r}; servers using it pick the token up on their next connection")

@@ -62,7 +62,9 @@ class RemoteMount:
         self.mcp = mcp
         self.registry = registry
         self.pins = pins
-        self.upstreams = {name: Upstream(name, remote, self.apply) for name, remote in self.remotes.items()}
+        self.upstreams = {
+            name: Upstream(name, remote, self.apply, settings.state_dir) for name, remote in self.remotes.items()
+        }
         self.offered: dict[str, dict[str, str]] = {name: {} for name in self.remotes}  # remote -> local -> upstream
         self.withheld: dict[str, tuple[str, Withheld]] = {}  # local name -> (remote, why)
         self.listings: dict[str, list[Tool]] = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -94,8 +94,9 @@ class SessionWatch:
 
 
 class Upstream:
-    def __init__(self, name: str, settings: RemoteSettings, on_tools: ToolsListener) -> None:
+    def __init__(self, name: str, settings: RemoteSettings, on_tools: ToolsListener, state_dir: str | None = None) -> None:
         self.name = name
+        self.state_dir = state_dir
         self.settings = settings
         self.on_tools = on_tools
         self.state = RemoteState(since=time.monotonic())
@@ -135,12 +136,12 @@ class Upstream:
 
     async def _connect(self, stack: AsyncExitStack) -> Client:
         if self.settings.auth == "oauth":
-            raise RemoteUnavailable(
-                "auth = 'oauth' is not built yet; give the hop a key with `headers` or `token_file` (docs/HYBRID.md)"
-            )
+            from mcpcloud.remotes.oauth import require_stored_login
+
+            await require_stored_login(self.name, self.settings, self.state_dir)
         self.credential = HopCredential(self.settings, self.name)
         client = await open_client(
-            stack, self.settings, self.credential, self.sessions,
+            stack, self.settings, hop_auth(self.name, self.settings, self.credential, self.state_dir), self.sessions,
             elicitation_callback=self.questions, message_handler=self._on_message,
         )
         self.state.era = client.protocol_version
@@ -249,8 +250,41 @@ class Upstream:
             self.questions.in_flight.pop(key, None)
 
 
+def hop_auth(name: str, settings: RemoteSettings, headers: HopCredential, state_dir: str | None) -> httpx2.Auth:
+    """Static headers (reloaded on 401), or OAuth with the configured headers added."""
+    if settings.auth != "oauth":
+        return headers
+    from mcpcloud.remotes.oauth import oauth_credential
+
+    return WithHeaders(headers, oauth_credential(name, settings, state_dir))
+
+
+class WithHeaders(httpx2.Auth):
+    """OAuth's flow, with the remote's static headers (if any) on every request it authenticates."""
+
+    requires_request_body = True
+    requires_response_body = True
+
+    def __init__(self, headers: HopCredential, oauth: httpx2.Auth) -> None:
+        self.headers = headers
+        self.oauth = oauth
+
+    async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+        request.headers.update(self.headers.headers)
+        flow = self.oauth.async_auth_flow(request)
+        try:
+            outgoing = await flow.__anext__()
+            while True:
+                response = yield outgoing
+                outgoing = await flow.asend(response)
+        except StopAsyncIteration:
+            return
+        finally:
+            await flow.aclose()
+
+
 async def open_client(
-    stack: AsyncExitStack, settings: RemoteSettings, credential: HopCredential, sessions: SessionWatch | None = None,
+    stack: AsyncExitStack, settings: RemoteSettings, credential: httpx2.Auth, sessions: SessionWatch | None = None,
     **callbacks: Any,
 ) -> Client:
     """The SDK client for one remote, connected (era negotiated), closed with `stack`."""
@@ -289,10 +323,12 @@ async def list_all_tools(client: Client) -> tuple[list[Tool], int | None]:
     return tools, ttl_ms
 
 
-async def probe(name: str, settings: RemoteSettings) -> tuple[str, list[Tool]]:
+async def probe(name: str, settings: RemoteSettings, auth: httpx2.Auth | None = None,
+                state_dir: str | None = None) -> tuple[str, list[Tool]]:
     """Connect once, list, disconnect: the negotiated protocol version and the remote's tools."""
     async with AsyncExitStack() as stack:
-        client = await open_client(stack, settings, HopCredential(settings, name))
+        auth = auth or hop_auth(name, settings, HopCredential(settings, name), state_dir)
+        client = await open_client(stack, settings, auth)
         tools, _ = await list_all_tools(client)
         return client.protocol_version, tools
 
