@@ -196,3 +196,38 @@ def test_stdout_carries_only_json_rpc_while_forwarding(tmp_path: Path, cloud: Cl
     for line in stdout.splitlines():
         assert json.loads(line)["jsonrpc"] == "2.0"
     assert "remote dead: cannot reach the remote" in stderr and cloud.key not in stderr
+
+
+async def test_remote_going_away_mid_session_is_reported_then_recovered(tmp_path: Path, legacy: LegacyRemote) -> None:
+    async with Client(hybrid_params(tmp_path, legacy_config(legacy, retry_seconds="0.5", timeout_seconds="5")),
+                      mode="legacy") as client:
+        await wait_for_tools(client, {"old_shout"})
+        legacy.stop()
+        failed = await client.call_tool("old_shout", {"text": "anyone?"})
+        assert failed.is_error
+        assert "remote 'old'" in failed.content[0].text
+        with anyio.fail_after(15):
+            while True:
+                detail = (await client.call_tool("health_check", {})).structured_content["packs"]["remotes.old"]["detail"]
+                if detail.startswith("optional, down"):
+                    break
+                await anyio.sleep(0.2)
+        await anyio.to_thread.run_sync(legacy.start)
+        with anyio.fail_after(20):
+            while True:
+                back = await client.call_tool("old_shout", {"text": "back"})
+                if not back.is_error:
+                    break
+                await anyio.sleep(0.2)
+        assert back.content[0].text == "BACK"
+
+
+async def test_a_slow_remote_is_cut_off_at_its_timeout_and_told_to_stop(tmp_path: Path, legacy: LegacyRemote) -> None:
+    async with Client(hybrid_params(tmp_path, legacy_config(legacy, timeout_seconds="1")), mode="legacy") as client:
+        await wait_for_tools(client, {"old_count_slowly"})
+        slow = await client.call_tool("old_count_slowly", {"steps": 30})
+        assert slow.is_error and slow.content[0].text == "remote 'old' did not answer within 1 s; the call was cancelled"
+        with anyio.fail_after(10):
+            while "cancelled count_slowly 30" not in legacy.event_lines():
+                await anyio.sleep(0.1)
+        assert (await client.call_tool("old_shout", {"text": "fine"})).content[0].text == "FINE"

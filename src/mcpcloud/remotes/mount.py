@@ -24,7 +24,7 @@ from mcp.server.mcpserver.tools.base import Tool as ServerTool
 from mcp.server.mcpserver.utilities.func_metadata import ArgModelBase, FuncMetadata
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ToolsListChanged
-from mcp_types import Tool, ToolAnnotations
+from mcp_types import REQUEST_TIMEOUT, Tool, ToolAnnotations
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
@@ -34,7 +34,7 @@ from mcpcloud.packs import ToolPolicy, ToolRegistry
 from mcpcloud.remotes.naming import default_prefix, local_names, selected
 from mcpcloud.remotes.pins import PinStore, Withheld, definition, digest, pin_store
 from mcpcloud.remotes.relay import LocalCall
-from mcpcloud.remotes.upstream import RemoteUnavailable, Upstream, describe_failure
+from mcpcloud.remotes.upstream import RemoteUnavailable, Upstream, describe_failure, hop_failed
 
 logger = logging.getLogger("mcpcloud.remotes")
 
@@ -137,8 +137,15 @@ class RemoteMount:
     async def forward(self, remote: str, upstream_name: str, arguments: dict[str, Any], context: Any) -> Any:
         try:
             return await self.upstreams[remote].call(upstream_name, arguments, LocalCall(context))
-        except MCPError:
-            raise  # the remote's own protocol error (e.g. invalid params) reaches the caller unchanged
+        except MCPError as exc:
+            if exc.error.code == REQUEST_TIMEOUT:
+                seconds = self.remotes[remote].timeout_seconds
+                raise ToolError(f"remote {remote!r} did not answer within {seconds:g} s; the call was cancelled") from None
+            if not hop_failed(exc):
+                raise  # the remote's own protocol error (e.g. invalid params) reaches the caller unchanged
+            self.upstreams[remote].lost()
+            raise ToolError(f"remote {remote!r} went away during the call ({exc.error.message}); "
+                            "mcpcloud is reconnecting, try again") from None
         except RemoteUnavailable as exc:
             raise ToolError(str(exc)) from None
         except Exception as exc:

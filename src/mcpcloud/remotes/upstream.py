@@ -25,6 +25,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
+    CONNECTION_CLOSED,
     CallToolResult,
     Implementation,
     InputRequiredResult,
@@ -76,6 +77,11 @@ def describe_failure(exc: BaseException) -> str:
     if isinstance(exc, TimeoutError):
         return "the remote did not answer in time"
     return f"{type(exc).__name__}: {exc}"
+
+
+def hop_failed(exc: MCPError) -> bool:
+    """The SDK client's own "the connection is gone" error, as opposed to an error the remote sent."""
+    return exc.error.code == CONNECTION_CLOSED and exc.error.message == "Connection closed"
 
 
 class SessionWatch:
