@@ -79,6 +79,26 @@ def legacy_config(legacy: LegacyRemote, **fields: str) -> str:
     return toml_remote("old", legacy.url, token_file=f'"{legacy.token_file}"', **fields)
 
 
+async def test_a_2026_local_client_answers_a_handshake_era_remotes_question(tmp_path: Path, legacy: LegacyRemote) -> None:
+    """The question comes back as input_required; the answer on the retry reaches the waiting remote."""
+    asked: list[str] = []
+
+    async def answer(context: object, params: object) -> object:
+        from mcp_types import ElicitResult
+
+        asked.append(params.message)  # type: ignore[attr-defined]
+        return ElicitResult(action="accept", content={"name": "Grace"})
+
+    async with Client(hybrid_params(tmp_path, legacy_config(legacy)), mode="2026-07-28",
+                      elicitation_callback=answer) as client:
+        await wait_for_tools(client, {"old_ask_name"})
+        greeted = await client.call_tool("old_ask_name", {})
+        assert not greeted.is_error, greeted.content
+        assert greeted.content[0].text == "hello Grace" and asked == ["What is your name?"]
+        # Tools that ask nothing answer in one round, as before.
+        assert (await client.call_tool("old_shout", {"text": "ok"})).content[0].text == "OK"
+
+
 async def test_legacy_remote_progress_questions_and_list_changes(tmp_path: Path, legacy: LegacyRemote) -> None:
     answered: list[str] = []
 

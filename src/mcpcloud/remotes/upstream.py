@@ -38,6 +38,7 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from mcpcloud import __version__
 from mcpcloud.config import RemoteSettings
 from mcpcloud.remotes.credentials import HopCredential
+from mcpcloud.remotes.parking import Parking
 from mcpcloud.remotes.relay import LocalCall, Questions, current_call
 
 logger = logging.getLogger("mcpcloud.remotes")
@@ -110,6 +111,7 @@ class Upstream:
         self.client: Client | None = None
         self.credential: HopCredential | None = None
         self.sessions = SessionWatch()
+        self.parking = Parking(name, settings.timeout_seconds)
         self._generation = 0
         self._changed = anyio.Event()  # a new connection, or a lost one
         self._relist = anyio.Event()
@@ -120,6 +122,10 @@ class Upstream:
 
     async def run(self) -> None:
         """Connect, list, watch; on failure wait and try again. Runs until cancelled."""
+        async with anyio.create_task_group() as self.parking.task_group:
+            await self._supervise()
+
+    async def _supervise(self) -> None:
         pause = 0.2
         while True:
             try:
@@ -203,6 +209,17 @@ class Upstream:
 
     async def call(self, tool: str, arguments: dict[str, Any], local: LocalCall) -> CallToolResult | InputRequiredResult:
         """Call `tool` on the remote for `local`; a forgotten session is re-initialized once, transparently."""
+        if local.modern and Parking.resumes(local.context.request_state):
+            return await self.parking.resume(local)
+        client = self._live_client()
+        if local.modern and client.protocol_version not in MODERN_PROTOCOL_VERSIONS:
+            # The remote may ask mid-call, which this local client can only answer by calling again.
+            return await self.parking.start(local, lambda parked: self._call_retrying(tool, arguments, parked))
+        return await self._call_retrying(tool, arguments, local)
+
+    async def _call_retrying(
+        self, tool: str, arguments: dict[str, Any], local: LocalCall
+    ) -> CallToolResult | InputRequiredResult:
         client = self._live_client()
         lost_before = self.sessions.lost
         try:
