@@ -48,8 +48,12 @@ def start_cloud(tmp_path: Path, port: int | None = None, key: str | None = None,
     """The team's `mcpcloud serve --transport http`, API keys required."""
     keys_file = tmp_path / "remote-keys.json"
     key = key or create_api_key(keys_file)
-    env = {"MCPCLOUD_AUTH__MODES": "api_keys", "MCPCLOUD_AUTH__API_KEYS__FILE": str(keys_file),
-           "MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1", "MCPCLOUD_PACKS": packs}
+    env = {
+        "MCPCLOUD_AUTH__MODES": "api_keys",
+        "MCPCLOUD_AUTH__API_KEYS__FILE": str(keys_file),
+        "MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1",
+        "MCPCLOUD_PACKS": packs,
+    }
     args = ("--port", str(port)) if port else ()
     server = start_server(tmp_path, *args, env=env) if not port else _start_on(tmp_path, port, env)
     return CloudRemote(server, key, keys_file)
@@ -60,8 +64,13 @@ def _start_on(tmp_path: Path, port: int, env: dict[str, str]) -> RunningServer:
 
     log_path = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"
     with log_path.open("wb") as log:
-        process = subprocess.Popen([MCPCLOUD, "serve", "--transport", "http", "--port", str(port)], stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=server_env(**env))
+        process = subprocess.Popen(
+            [MCPCLOUD, "serve", "--transport", "http", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=server_env(**env),
+        )
     return wait_ready(RunningServer(process, port, log_path))
 
 
@@ -95,9 +104,19 @@ class LegacyRemote:
 
     def start(self) -> LegacyRemote:
         self.process = subprocess.Popen(
-            [sys.executable, str(HERE / "legacy_server.py"), "--port", str(self.port), "--token-file",
-             str(self.token_file), "--events", str(self.events), *(["--modern"] if self.modern else []),
-             "--list-ttl-ms", str(self.list_ttl_ms)],
+            [
+                sys.executable,
+                str(HERE / "legacy_server.py"),
+                "--port",
+                str(self.port),
+                "--token-file",
+                str(self.token_file),
+                "--events",
+                str(self.events),
+                *(["--modern"] if self.modern else []),
+                "--list-ttl-ms",
+                str(self.list_ttl_ms),
+            ],
             stdin=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 20

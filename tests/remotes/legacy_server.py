@@ -151,8 +151,13 @@ class LegacyOnlyWithToken:
 
 async def _reply(send: Any, status: int, payload: dict[str, Any]) -> None:
     data = json.dumps(payload).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": data})
 
 
@@ -165,8 +170,13 @@ def main() -> None:
     parser.add_argument("--list-ttl-ms", type=int, default=0, help="The tools/list cache hint (2026-07-28).")
     args = parser.parse_args()
     app = build(args.events, args.list_ttl_ms).streamable_http_app()
-    uvicorn.run(LegacyOnlyWithToken(app, args.token_file, args.events, args.modern), host="127.0.0.1", port=args.port,
-                log_level="warning", lifespan="on")
+    uvicorn.run(
+        LegacyOnlyWithToken(app, args.token_file, args.events, args.modern),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        lifespan="on",
+    )
 
 
 if __name__ == "__main__":

@@ -39,9 +39,12 @@ class AuthServer:
 
     def metadata(self) -> dict[str, Any]:
         return {
-            "issuer": self.url, "authorization_endpoint": f"{self.url}/authorize",
-            "token_endpoint": f"{self.url}/token", "registration_endpoint": f"{self.url}/register",
-            "jwks_uri": f"{self.url}/jwks", "response_types_supported": ["code"],
+            "issuer": self.url,
+            "authorization_endpoint": f"{self.url}/authorize",
+            "token_endpoint": f"{self.url}/token",
+            "registration_endpoint": f"{self.url}/register",
+            "jwks_uri": f"{self.url}/jwks",
+            "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -50,8 +53,14 @@ class AuthServer:
 
     def access_token(self, resource: str, subject: str) -> str:
         now = int(time.time())
-        claims = {"iss": self.url, "aud": resource, "sub": subject, "scope": self.scope, "iat": now,
-                  "exp": now + self.lifetime}
+        claims = {
+            "iss": self.url,
+            "aud": resource,
+            "sub": subject,
+            "scope": self.scope,
+            "iat": now,
+            "exp": now + self.lifetime,
+        }
         return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "k1"})
 
     def jwks(self) -> dict[str, Any]:

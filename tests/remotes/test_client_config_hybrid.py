@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
-
-from mcpcloud.cli import main
 from tests.remotes.conftest import CloudRemote
 from tests.remotes.test_hybrid import LOCAL, wait_for_tools
+
+from mcpcloud.cli import main
 
 
 @pytest.mark.parametrize("client_name", ["claude-desktop", "vscode", "cursor"])
@@ -19,8 +19,21 @@ async def test_written_hybrid_entry_lists_and_calls_local_and_remote_tools(
     client_name: str, tmp_path: Path, cloud: CloudRemote
 ) -> None:
     path = tmp_path / "client.json"
-    result = CliRunner().invoke(main, ["client-config", client_name, "--stdio", "--remote", cloud.url,
-                                       "--header", f"Authorization: Bearer {cloud.key}", "--write", "--path", str(path)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "client-config",
+            client_name,
+            "--stdio",
+            "--remote",
+            cloud.url,
+            "--header",
+            f"Authorization: Bearer {cloud.key}",
+            "--write",
+            "--path",
+            str(path),
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     assert "not implemented" not in result.stderr
     document = json.loads(path.read_text())

@@ -8,7 +8,6 @@ import anyio
 import pytest
 from mcp import Client
 from tests.conftest import CONNECT_MODES
-
 from tests.remotes.conftest import CloudRemote, LegacyRemote, hybrid_params, toml_remote
 
 LOCAL = {"health_check", "echo", "get_time"}
@@ -28,7 +27,9 @@ def cloud_config(cloud: CloudRemote, **fields: str) -> str:
 
 
 @pytest.mark.parametrize("mode", CONNECT_MODES)
-async def test_local_and_remote_tools_in_one_list_and_both_callable(mode: str, tmp_path: Path, cloud: CloudRemote) -> None:
+async def test_local_and_remote_tools_in_one_list_and_both_callable(
+    mode: str, tmp_path: Path, cloud: CloudRemote
+) -> None:
     async with Client(hybrid_params(tmp_path, cloud_config(cloud)), mode=mode) as client:
         names = await wait_for_tools(client, {"team_echo"})
         assert names == LOCAL | {"team_health_check", "team_echo", "team_get_time"}
@@ -44,13 +45,13 @@ async def test_local_and_remote_tools_in_one_list_and_both_callable(mode: str, t
 async def test_remote_down_at_start_then_up(tmp_path: Path) -> None:
     """Local tools at once; the remote's tools appear (with a list-change notification) when it comes up."""
     from tests.conftest import free_port
-
     from tests.remotes.conftest import create_api_key, start_cloud
 
     port = free_port()
     key = await anyio.to_thread.run_sync(create_api_key, tmp_path / "remote-keys.json")
-    config = toml_remote("team", f"http://127.0.0.1:{port}/mcp", headers=f'{{ Authorization = "Bearer {key}" }}',
-                         retry_seconds="0.5")
+    config = toml_remote(
+        "team", f"http://127.0.0.1:{port}/mcp", headers=f'{{ Authorization = "Bearer {key}" }}', retry_seconds="0.5"
+    )
     changed = anyio.Event()
 
     async def on_message(message: object) -> None:
@@ -79,7 +80,9 @@ def legacy_config(legacy: LegacyRemote, **fields: str) -> str:
     return toml_remote("old", legacy.url, token_file=f'"{legacy.token_file}"', **fields)
 
 
-async def test_a_2026_local_client_answers_a_handshake_era_remotes_question(tmp_path: Path, legacy: LegacyRemote) -> None:
+async def test_a_2026_local_client_answers_a_handshake_era_remotes_question(
+    tmp_path: Path, legacy: LegacyRemote
+) -> None:
     """The question comes back as input_required; the answer on the retry reaches the waiting remote."""
     asked: list[str] = []
 
@@ -89,8 +92,9 @@ async def test_a_2026_local_client_answers_a_handshake_era_remotes_question(tmp_
         asked.append(params.message)  # type: ignore[attr-defined]
         return ElicitResult(action="accept", content={"name": "Grace"})
 
-    async with Client(hybrid_params(tmp_path, legacy_config(legacy)), mode="2026-07-28",
-                      elicitation_callback=answer) as client:
+    async with Client(
+        hybrid_params(tmp_path, legacy_config(legacy)), mode="2026-07-28", elicitation_callback=answer
+    ) as client:
         await wait_for_tools(client, {"old_ask_name"})
         greeted = await client.call_tool("old_ask_name", {})
         assert not greeted.is_error, greeted.content
@@ -115,8 +119,9 @@ async def test_legacy_remote_progress_questions_and_list_changes(tmp_path: Path,
             changed.set()
 
     config = legacy_config(legacy, exclude_tools='["redescribe", "add_tool_quietly", "*_hidden"]')
-    async with Client(hybrid_params(tmp_path, config), mode="legacy", elicitation_callback=answer,
-                      message_handler=on_message) as client:
+    async with Client(
+        hybrid_params(tmp_path, config), mode="legacy", elicitation_callback=answer, message_handler=on_message
+    ) as client:
         names = await wait_for_tools(client, {"old_shout"})
         assert names == LOCAL | {"old_shout", "old_count_slowly", "old_ask_name", "old_add_tool"}
         assert (await client.call_tool("old_shout", {"text": "quiet"})).content[0].text == "QUIET"
@@ -180,10 +185,18 @@ def test_stdout_carries_only_json_rpc_while_forwarding(tmp_path: Path, cloud: Cl
 
     from tests.conftest import ROOT
 
-    params = hybrid_params(tmp_path, cloud_config(cloud) + toml_remote("dead", "http://127.0.0.1:9/mcp"),
-                           "--log-level", "DEBUG")
-    process = subprocess.Popen([params.command, *params.args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, env=params.env, cwd=ROOT)
+    params = hybrid_params(
+        tmp_path, cloud_config(cloud) + toml_remote("dead", "http://127.0.0.1:9/mcp"), "--log-level", "DEBUG"
+    )
+    process = subprocess.Popen(
+        [params.command, *params.args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=params.env,
+        cwd=ROOT,
+    )
     assert process.stdin is not None and process.stdout is not None
 
     def send(message: dict) -> None:
@@ -191,16 +204,32 @@ def test_stdout_carries_only_json_rpc_while_forwarding(tmp_path: Path, cloud: Cl
         process.stdin.flush()
 
     try:
-        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}}})
+        send(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {},
+                    "clientInfo": {"name": "raw", "version": "1"},
+                },
+            }
+        )
         assert json.loads(process.stdout.readline())["result"]["capabilities"]["tools"]["listChanged"] is True
         send({"jsonrpc": "2.0", "method": "notifications/initialized"})
         deadline = time.monotonic() + 20
         answer: dict = {}
         request_id = 2
         while time.monotonic() < deadline:  # until the remote is connected and its echo answers
-            send({"jsonrpc": "2.0", "id": request_id, "method": "tools/call",
-                  "params": {"name": "team_echo", "arguments": {"message": "raw"}}})
+            send(
+                {
+                    "jsonrpc": "2.0",
+                    "id": request_id,
+                    "method": "tools/call",
+                    "params": {"name": "team_echo", "arguments": {"message": "raw"}},
+                }
+            )
             while True:
                 answer = json.loads(process.stdout.readline())  # notifications may come first: all JSON
                 assert answer.get("jsonrpc") == "2.0"
@@ -219,8 +248,9 @@ def test_stdout_carries_only_json_rpc_while_forwarding(tmp_path: Path, cloud: Cl
 
 
 async def test_remote_going_away_mid_session_is_reported_then_recovered(tmp_path: Path, legacy: LegacyRemote) -> None:
-    async with Client(hybrid_params(tmp_path, legacy_config(legacy, retry_seconds="0.5", timeout_seconds="5")),
-                      mode="legacy") as client:
+    async with Client(
+        hybrid_params(tmp_path, legacy_config(legacy, retry_seconds="0.5", timeout_seconds="5")), mode="legacy"
+    ) as client:
         await wait_for_tools(client, {"old_shout"})
         legacy.stop()
         failed = await client.call_tool("old_shout", {"text": "anyone?"})
@@ -228,7 +258,9 @@ async def test_remote_going_away_mid_session_is_reported_then_recovered(tmp_path
         assert "remote 'old'" in failed.content[0].text
         with anyio.fail_after(15):
             while True:
-                detail = (await client.call_tool("health_check", {})).structured_content["packs"]["remotes.old"]["detail"]
+                detail = (await client.call_tool("health_check", {})).structured_content["packs"]["remotes.old"][
+                    "detail"
+                ]
                 if detail.startswith("optional, down"):
                     break
                 await anyio.sleep(0.2)
@@ -246,7 +278,9 @@ async def test_a_slow_remote_is_cut_off_at_its_timeout_and_told_to_stop(tmp_path
     async with Client(hybrid_params(tmp_path, legacy_config(legacy, timeout_seconds="1")), mode="legacy") as client:
         await wait_for_tools(client, {"old_count_slowly"})
         slow = await client.call_tool("old_count_slowly", {"steps": 30})
-        assert slow.is_error and slow.content[0].text == "remote 'old' did not answer within 1 s; the call was cancelled"
+        assert (
+            slow.is_error and slow.content[0].text == "remote 'old' did not answer within 1 s; the call was cancelled"
+        )
         with anyio.fail_after(10):
             while "cancelled count_slowly 30" not in legacy.event_lines():
                 await anyio.sleep(0.1)

@@ -13,12 +13,12 @@ import httpx
 import pytest
 from mcp import Client
 from tests.conftest import MCPCLOUD, RunningServer, server_env, start_server
-
-from mcpcloud.config import RemoteSettings
-from mcpcloud.remotes.oauth import UnsafeUrl, check_url
 from tests.remotes.conftest import hybrid_params, toml_remote
 from tests.remotes.oauth_server import AuthServer, auth_server
 from tests.remotes.test_hybrid import LOCAL, wait_for_tools
+
+from mcpcloud.config import RemoteSettings
+from mcpcloud.remotes.oauth import UnsafeUrl, check_url
 
 
 @pytest.fixture
@@ -29,9 +29,12 @@ def issuer() -> Iterator[AuthServer]:
 
 @pytest.fixture
 def oauth_cloud(tmp_path: Path, issuer: AuthServer) -> Iterator[RunningServer]:
-    env = {"MCPCLOUD_AUTH__MODES": "oauth", "MCPCLOUD_AUTH__OAUTH__ISSUER": issuer.url,
-           "MCPCLOUD_AUTH__OAUTH__LEEWAY_SECONDS": "0",
-           "MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1"}
+    env = {
+        "MCPCLOUD_AUTH__MODES": "oauth",
+        "MCPCLOUD_AUTH__OAUTH__ISSUER": issuer.url,
+        "MCPCLOUD_AUTH__OAUTH__LEEWAY_SECONDS": "0",
+        "MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1",
+    }
     server = start_server(tmp_path, env=env)
     yield server
     server.stop()
@@ -89,9 +92,13 @@ async def test_login_once_then_servers_use_and_refresh_the_stored_token(
 def _log_in_as_a_person(params: Any, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """`mcpcloud remotes login team --no-browser`, with this test as the person who opens the printed URL."""
     config = params.args[params.args.index("--config") + 1]
-    process = subprocess.Popen([MCPCLOUD, "remotes", "login", "team", "--no-browser", "--config", config],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env=server_env(MCPCLOUD_STATE_DIR=str(tmp_path / "state")))
+    process = subprocess.Popen(
+        [MCPCLOUD, "remotes", "login", "team", "--no-browser", "--config", config],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=server_env(MCPCLOUD_STATE_DIR=str(tmp_path / "state")),
+    )
     assert process.stderr is not None
     shown = process.stderr.readline()
     url = shown.split(" at: ", 1)[1].strip()
@@ -101,8 +108,17 @@ def _log_in_as_a_person(params: Any, tmp_path: Path) -> subprocess.CompletedProc
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, shown + stderr)
 
 
-@pytest.mark.parametrize("url", ["http://example.com/token", "file:///etc/passwd", "javascript:alert(1)",
-                                 "ftp://127.0.0.1/x", "http://10.0.0.1/token", "https:///nohost"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://example.com/token",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "ftp://127.0.0.1/x",
+        "http://10.0.0.1/token",
+        "https:///nohost",
+    ],
+)
 def test_advertised_urls_must_be_https_or_loopback_http(url: str) -> None:
     with pytest.raises(UnsafeUrl, match="only https URLs, or http on a loopback address"):
         check_url(url, "token endpoint")
@@ -129,4 +145,6 @@ def test_oauth_settings_name_what_is_missing() -> None:
     from pydantic import ValidationError
 
     with pytest.raises(ValidationError, match="client_id and oauth.client_secret are required"):
-        RemoteSettings.model_validate({"url": "https://x/mcp", "auth": "oauth", "oauth": {"grant": "client_credentials"}})
+        RemoteSettings.model_validate(
+            {"url": "https://x/mcp", "auth": "oauth", "oauth": {"grant": "client_credentials"}}
+        )

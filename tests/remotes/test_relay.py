@@ -9,7 +9,6 @@ import anyio
 import pytest
 from mcp import Client
 from mcp_types import ElicitResult
-
 from tests.remotes.conftest import CloudRemote, LegacyRemote, hybrid_params, toml_remote
 from tests.remotes.test_hybrid import wait_for_tools
 
@@ -17,8 +16,12 @@ ANSWERS = {"Step 1: What is your name?": {"name": "Ada"}, "Step 2: What is your 
 
 
 def _config(cloud: CloudRemote) -> str:
-    return toml_remote("team", cloud.url, headers=f'{{ Authorization = "Bearer {cloud.key}" }}',
-                       tools='["test_input_required_result_multi_round", "echo"]')
+    return toml_remote(
+        "team",
+        cloud.url,
+        headers=f'{{ Authorization = "Bearer {cloud.key}" }}',
+        tools='["test_input_required_result_multi_round", "echo"]',
+    )
 
 
 @pytest.mark.parametrize("mode", ["legacy", "2026-07-28"])
@@ -31,8 +34,9 @@ async def test_multi_round_questions_reach_the_local_client_and_answers_go_back(
         asked.append(params.message)
         return ElicitResult(action="accept", content=ANSWERS[params.message])
 
-    async with Client(hybrid_params(tmp_path, _config(conformance_cloud)), mode=mode,
-                      elicitation_callback=answer) as client:
+    async with Client(
+        hybrid_params(tmp_path, _config(conformance_cloud)), mode=mode, elicitation_callback=answer
+    ) as client:
         await wait_for_tools(client, {"team_test_input_required_result_multi_round"})
         result = await client.call_tool("team_test_input_required_result_multi_round", {})
         assert not result.is_error, result.content
@@ -44,8 +48,9 @@ async def test_multi_round_questions_reach_the_local_client_and_answers_go_back(
 async def test_a_list_change_on_a_2026_remote_reaches_the_local_client(
     mode: str, tmp_path: Path, sdk_both_eras: LegacyRemote
 ) -> None:
-    config = toml_remote("new", sdk_both_eras.url, token_file=f'"{sdk_both_eras.token_file}"',
-                         exclude_tools='["*_hidden"]')
+    config = toml_remote(
+        "new", sdk_both_eras.url, token_file=f'"{sdk_both_eras.token_file}"', exclude_tools='["*_hidden"]'
+    )
     async with Client(hybrid_params(tmp_path, config), mode=mode) as client:
         await wait_for_tools(client, {"new_add_tool"})
         health = (await client.call_tool("health_check", {})).structured_content
@@ -65,7 +70,9 @@ async def test_a_list_change_on_a_2026_remote_reaches_the_local_client(
         assert (await client.call_tool("new_later", {})).content[0].text == "later here"
 
 
-async def test_the_remote_list_is_cached_for_its_advertised_ttl(tmp_path: Path, sdk_with_list_ttl: LegacyRemote) -> None:
+async def test_the_remote_list_is_cached_for_its_advertised_ttl(
+    tmp_path: Path, sdk_with_list_ttl: LegacyRemote
+) -> None:
     remote = sdk_with_list_ttl
     config = toml_remote("new", remote.url, token_file=f'"{remote.token_file}"')
     async with Client(hybrid_params(tmp_path, config), mode="legacy") as client:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from functools import partial
+
 import anyio
 import click
 
@@ -26,8 +28,13 @@ def _remote(settings: Settings, name: str) -> RemoteSettings:
     return settings.remotes[name]
 
 
-_config_option = click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="MCPCLOUD_CONFIG",
-                              help="TOML configuration file (env MCPCLOUD_CONFIG).")
+_config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    envvar="MCPCLOUD_CONFIG",
+    help="TOML configuration file (env MCPCLOUD_CONFIG).",
+)
 
 
 @click.group()
@@ -49,8 +56,10 @@ def list_remotes(config_file: str | None, as_json: bool) -> None:
         click.echo("no remotes configured (add a [remotes.NAME] section with a url)")
     for row in rows:
         prefix = row["prefix"] if row["prefix"] is not None else f"{row['name']}_"
-        click.echo(f"{row['name']}: {row['url']} (auth {row['auth']}, prefix {prefix!r}, "
-                   f"{'required' if row['required'] else 'optional'})")
+        click.echo(
+            f"{row['name']}: {row['url']} (auth {row['auth']}, prefix {prefix!r}, "
+            f"{'required' if row['required'] else 'optional'})"
+        )
 
 
 @remotes.command("check")
@@ -69,8 +78,8 @@ def check(name: str | None, config_file: str | None) -> None:
     for remote in names:
         config = _remote(settings, remote)
         try:
-            era, tools = anyio.run(lambda: probe(remote, config, state_dir=settings.state_dir))
-        except Exception as exc:
+            era, tools = anyio.run(partial(probe, remote, config, state_dir=settings.state_dir))
+        except Exception as exc:  # noqa: BLE001 - any failure is this remote's line in the report
             click.echo(f"{remote}: DOWN: {describe_failure(exc)}")
             failed = True
             continue
@@ -82,7 +91,9 @@ def check(name: str | None, config_file: str | None) -> None:
         for tool in offered:
             click.echo(f"  {local[tool.name]}  <- {tool.name}")
         for item in withheld:
-            click.echo(f"  {local[item.name]}  <- {item.name}  WITHHELD: {item.reason} (mcpcloud remotes approve {remote})")
+            click.echo(
+                f"  {local[item.name]}  <- {item.name}  WITHHELD: {item.reason} (mcpcloud remotes approve {remote})"
+            )
     sys.exit(1 if failed else 0)
 
 
@@ -99,8 +110,8 @@ def approve(name: str, yes: bool, config_file: str | None) -> None:
     settings = _settings(config_file)
     config = _remote(settings, name)
     try:
-        _, tools = anyio.run(lambda: probe(name, config, state_dir=settings.state_dir))
-    except Exception as exc:
+        _, tools = anyio.run(partial(probe, name, config, state_dir=settings.state_dir))
+    except Exception as exc:  # noqa: BLE001 - reported as one line, not a traceback
         raise click.ClickException(f"cannot reach remote {name!r}: {describe_failure(exc)}") from None
     pins = pin_store(settings.state_dir)
     try:
@@ -117,8 +128,10 @@ def approve(name: str, yes: bool, config_file: str | None) -> None:
         click.echo("nothing approved", err=True)
         sys.exit(1)
     pins.approve(name, withheld)
-    click.echo(f"approved {len(withheld)} tool definition(s) of {name!r}; running servers offer them at the next "
-               "listing or call")
+    click.echo(
+        f"approved {len(withheld)} tool definition(s) of {name!r}; running servers offer them at the next "
+        "listing or call"
+    )
 
 
 @remotes.command("login")
@@ -134,8 +147,8 @@ def login(name: str, no_browser: bool, config_file: str | None) -> None:
     if config.auth != "oauth":
         raise click.ClickException(f"remote {name!r} uses auth = {config.auth!r}: there is nothing to log in to")
     try:
-        anyio.run(lambda: run_login(name, config, settings.state_dir, open_browser=not no_browser))
-    except Exception as exc:
+        anyio.run(partial(run_login, name, config, settings.state_dir, open_browser=not no_browser))
+    except Exception as exc:  # noqa: BLE001 - reported as one line, not a traceback
         from mcpcloud.remotes.upstream import describe_failure
 
         raise click.ClickException(f"login to remote {name!r} failed: {describe_failure(exc)}") from None

@@ -11,9 +11,9 @@ from __future__ import annotations
 import fcntl
 import threading
 import webbrowser
+from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -61,7 +61,9 @@ class _Callback:
             raise TimeoutError(f"no login within {LOGIN_TIMEOUT_SECONDS} s")
         if "error" in self.params:
             raise RuntimeError(f"the authorization server refused: {self.params['error']}")
-        return AuthorizationCodeResult(code=self.params["code"], state=self.params.get("state"), iss=self.params.get("iss"))
+        return AuthorizationCodeResult(
+            code=self.params["code"], state=self.params.get("state"), iss=self.params.get("iss")
+        )
 
 
 @contextmanager
@@ -87,8 +89,14 @@ async def run_login(name: str, remote: RemoteSettings, state_dir: str | None, op
             storage = token_storage(remote, state_dir)
             if remote.oauth.grant == "authorization_code":
                 await storage.set_tokens_cleared()  # a login asks anew, even if an old token lingers
-            auth = oauth_credential(name, remote, state_dir, redirect_handler=show, callback_handler=callback.result,
-                                    redirect_uri=callback.redirect_uri)
+            auth = oauth_credential(
+                name,
+                remote,
+                state_dir,
+                redirect_handler=show,
+                callback_handler=callback.result,
+                redirect_uri=callback.redirect_uri,
+            )
             await probe(name, remote, WithHeaders(HopCredential(remote, name), auth))
     finally:
         callback.httpd.shutdown()

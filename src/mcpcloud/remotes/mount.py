@@ -97,8 +97,13 @@ class RemoteMount:
                 local = names[item.name]
                 self.withheld[local] = (remote, item)
                 self._add(remote, local, by_name[item.name], partial(self.refuse, local))
-                logger.warning("remote %s: tool %r withheld (%s); review with `mcpcloud remotes approve %s`",
-                               remote, item.name, item.reason, remote)
+                logger.warning(
+                    "remote %s: tool %r withheld (%s); review with `mcpcloud remotes approve %s`",
+                    remote,
+                    item.name,
+                    item.reason,
+                    remote,
+                )
             changed = before != self.offered[remote]
         if changed:
             await self.announce()
@@ -113,8 +118,10 @@ class RemoteMount:
     def _add(self, remote: str, local: str, tool: Tool, forward: Callable[..., Any]) -> None:
         settings = self.remotes[remote]
         annotations = tool.annotations or ToolAnnotations()
-        scopes = tuple(settings.scopes) if settings.scopes is not None else (
-            (f"{pack_of(remote)}:read",) if annotations.read_only_hint else (f"{pack_of(remote)}:write",)
+        scopes = (
+            tuple(settings.scopes)
+            if settings.scopes is not None
+            else ((f"{pack_of(remote)}:read",) if annotations.read_only_hint else (f"{pack_of(remote)}:write",))
         )
         server_tool = RemoteTool(
             fn=_never_called,
@@ -140,15 +147,19 @@ class RemoteMount:
         except MCPError as exc:
             if exc.error.code == REQUEST_TIMEOUT:
                 seconds = self.remotes[remote].timeout_seconds
-                raise ToolError(f"remote {remote!r} did not answer within {seconds:g} s; the call was cancelled") from None
+                raise ToolError(
+                    f"remote {remote!r} did not answer within {seconds:g} s; the call was cancelled"
+                ) from None
             if not hop_failed(exc):
                 raise  # the remote's own protocol error (e.g. invalid params) reaches the caller unchanged
             self.upstreams[remote].lost()
-            raise ToolError(f"remote {remote!r} went away during the call ({exc.error.message}); "
-                            "mcpcloud is reconnecting, try again") from None
+            raise ToolError(
+                f"remote {remote!r} went away during the call ({exc.error.message}); "
+                "mcpcloud is reconnecting, try again"
+            ) from None
         except RemoteUnavailable as exc:
             raise ToolError(str(exc)) from None
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - anything below MCP is the hop failing: say so, reconnect
             self.upstreams[remote].lost()
             raise ToolError(f"remote {remote!r} failed: {describe_failure(exc)}") from None
 
@@ -173,7 +184,7 @@ class RemoteMount:
         for session in sessions:  # handshake era: each client that listed gets one notification
             try:
                 await session.send_tool_list_changed()
-            except Exception as exc:  # a client that went away is no reason to stop
+            except Exception as exc:  # noqa: BLE001 - a client that went away is no reason to stop
                 logger.debug("tools/list_changed not delivered: %s", exc)
 
     async def stage(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:

@@ -191,9 +191,9 @@ def login_hint(name: str) -> str:
 
 async def require_stored_login(name: str, remote: RemoteSettings, state_dir: str | None) -> None:
     """A server never logs a person in: without a stored token it says which command does."""
-    if remote.auth == "oauth" and remote.oauth.grant == "authorization_code":
-        if await token_storage(remote, state_dir).get_tokens() is None:
-            raise LoginRequired(login_hint(name))
+    person = remote.auth == "oauth" and remote.oauth.grant == "authorization_code"
+    if person and await token_storage(remote, state_dir).get_tokens() is None:
+        raise LoginRequired(login_hint(name))
 
 
 def token_storage(remote: RemoteSettings, state_dir: str | None) -> FileTokenStorage:
@@ -215,8 +215,12 @@ def oauth_credential(
     if settings.grant == "client_credentials":
         assert settings.client_id and settings.client_secret  # the settings model requires both
         provider: httpx2.Auth = MachineProvider(
-            server_url=remote.url, storage=storage, client_id=settings.client_id,
-            client_secret=settings.client_secret.get_secret_value(), scope=scope, issuer=settings.issuer,
+            server_url=remote.url,
+            storage=storage,
+            client_id=settings.client_id,
+            client_secret=settings.client_secret.get_secret_value(),
+            scope=scope,
+            issuer=settings.issuer,
         )
         return CheckedAuth(provider, name)
 
@@ -229,13 +233,17 @@ def oauth_credential(
         await redirect_handler(url)
 
     metadata = OAuthClientMetadata(
-        client_name="mcpcloud", redirect_uris=[redirect_uri], grant_types=["authorization_code", "refresh_token"],
-        token_endpoint_auth_method="none", scope=scope,
+        client_name="mcpcloud",
+        redirect_uris=[redirect_uri],
+        grant_types=["authorization_code", "refresh_token"],
+        token_endpoint_auth_method="none",
+        scope=scope,
     )
     provider = PersonProvider(
-        server_url=remote.url, client_metadata=metadata, storage=storage,
+        server_url=remote.url,
+        client_metadata=metadata,
+        storage=storage,
         redirect_handler=checked_redirect if redirect_handler else no_browser_here,
         callback_handler=callback_handler or no_browser_here,
     )
     return CheckedAuth(provider, name)
-

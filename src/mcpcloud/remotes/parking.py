@@ -70,7 +70,7 @@ class Parking:
             with exchange.scope:
                 try:
                     outcome = ("done", await call(ParkedCall(local.context, exchange, self.timeout)))
-                except Exception as exc:  # handed to whoever waits for this call
+                except Exception as exc:  # noqa: BLE001 - handed to whoever waits for this call
                     outcome = ("error", exc)
                 await exchange.events_in.send(outcome)
 
@@ -81,10 +81,15 @@ class Parking:
         token = local.context.request_state
         exchange = self.calls.get(token)
         if exchange is None:
-            raise ToolError("this answer is for a question that was already answered or has expired; call the tool again")
+            raise ToolError(
+                "this answer is for a question that was already answered or has expired; call the tool again"
+            )
         reply = (local.context.input_responses or {}).get(QUESTION)
-        await exchange.answers_in.send(reply if isinstance(reply, ElicitResult) else ErrorData(
-            code=INVALID_REQUEST, message="the retry did not carry an answer to the question"))
+        await exchange.answers_in.send(
+            reply
+            if isinstance(reply, ElicitResult)
+            else ErrorData(code=INVALID_REQUEST, message="the retry did not carry an answer to the question")
+        )
         return await self._next(token, exchange)
 
     async def _next(self, token: str, exchange: _Exchange) -> Any:

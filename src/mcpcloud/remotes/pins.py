@@ -71,7 +71,9 @@ class PinStore:
         except FileNotFoundError:
             return {}
         except (OSError, ValueError) as exc:
-            raise PinStoreError(f"pin file {str(self.path)!r} cannot be read ({exc}); move it away to start afresh") from None
+            raise PinStoreError(
+                f"pin file {str(self.path)!r} cannot be read ({exc}); move it away to start afresh"
+            ) from None
         return data if isinstance(data, dict) else {}
 
     def pins(self, remote: str) -> dict[str, dict[str, Any]]:
@@ -104,7 +106,9 @@ class PinStore:
             if pin is None:
                 renamed_from = vanished.get(_without_name(body))
                 if renamed_from is not None:
-                    withheld.append(Withheld(tool.name, f"renamed from {renamed_from!r}", pins[renamed_from]["definition"], body))
+                    withheld.append(
+                        Withheld(tool.name, f"renamed from {renamed_from!r}", pins[renamed_from]["definition"], body)
+                    )
                     continue
                 pins[tool.name] = {"sha256": digest(body), "definition": body}
                 fresh = True

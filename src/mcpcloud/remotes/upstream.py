@@ -101,7 +101,9 @@ class SessionWatch:
 
 
 class Upstream:
-    def __init__(self, name: str, settings: RemoteSettings, on_tools: ToolsListener, state_dir: str | None = None) -> None:
+    def __init__(
+        self, name: str, settings: RemoteSettings, on_tools: ToolsListener, state_dir: str | None = None
+    ) -> None:
         self.name = name
         self.state_dir = state_dir
         self.settings = settings
@@ -153,8 +155,12 @@ class Upstream:
             await require_stored_login(self.name, self.settings, self.state_dir)
         self.credential = HopCredential(self.settings, self.name)
         client = await open_client(
-            stack, self.settings, hop_auth(self.name, self.settings, self.credential, self.state_dir), self.sessions,
-            elicitation_callback=self.questions, message_handler=self._on_message,
+            stack,
+            self.settings,
+            hop_auth(self.name, self.settings, self.credential, self.state_dir),
+            self.sessions,
+            elicitation_callback=self.questions,
+            message_handler=self._on_message,
         )
         self.state.era = client.protocol_version
         return client
@@ -179,7 +185,7 @@ class Upstream:
                 async for _event in subscription:
                     logger.info("remote %s: tool list changed; listing again", self.name)
                     self._relist.set()
-        except Exception as exc:  # a remote without listen still works; its list is refreshed by TTL
+        except Exception as exc:  # noqa: BLE001 - a remote without listen still works; TTL refreshes its list
             logger.info("remote %s: no list-change stream (%s)", self.name, describe_failure(exc))
 
     async def _on_message(self, message: IncomingMessage) -> None:
@@ -196,8 +202,9 @@ class Upstream:
         self.client = client
         if client is not None:
             self._generation += 1
-        self.state = RemoteState(status, detail, self.state.era if client is None else client.protocol_version,
-                                 time.monotonic())
+        self.state = RemoteState(
+            status, detail, self.state.era if client is None else client.protocol_version, time.monotonic()
+        )
         self._changed.set()
         self._changed = anyio.Event()
 
@@ -207,7 +214,9 @@ class Upstream:
 
     # -- calls ----------------------------------------------------------------------------------
 
-    async def call(self, tool: str, arguments: dict[str, Any], local: LocalCall) -> CallToolResult | InputRequiredResult:
+    async def call(
+        self, tool: str, arguments: dict[str, Any], local: LocalCall
+    ) -> CallToolResult | InputRequiredResult:
         """Call `tool` on the remote for `local`; a forgotten session is re-initialized once, transparently."""
         if local.modern and Parking.resumes(local.context.request_state):
             return await self.parking.resume(local)
@@ -307,7 +316,10 @@ class WithHeaders(httpx2.Auth):
 
 
 async def open_client(
-    stack: AsyncExitStack, settings: RemoteSettings, credential: httpx2.Auth, sessions: SessionWatch | None = None,
+    stack: AsyncExitStack,
+    settings: RemoteSettings,
+    credential: httpx2.Auth,
+    sessions: SessionWatch | None = None,
     **callbacks: Any,
 ) -> Client:
     """The SDK client for one remote, connected (era negotiated), closed with `stack`."""
@@ -346,8 +358,9 @@ async def list_all_tools(client: Client) -> tuple[list[Tool], int | None]:
     return tools, ttl_ms
 
 
-async def probe(name: str, settings: RemoteSettings, auth: httpx2.Auth | None = None,
-                state_dir: str | None = None) -> tuple[str, list[Tool]]:
+async def probe(
+    name: str, settings: RemoteSettings, auth: httpx2.Auth | None = None, state_dir: str | None = None
+) -> tuple[str, list[Tool]]:
     """Connect once, list, disconnect: the negotiated protocol version and the remote's tools."""
     async with AsyncExitStack() as stack:
         auth = auth or hop_auth(name, settings, HopCredential(settings, name), state_dir)
