@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
-from tests.conftest import RunningServer, free_port, start_server, stdio_params
+from tests.conftest import RunningServer, free_port, spawn_server, stdio_params, wait_ready
 
 from mcpcloud.cli import main
 
@@ -54,24 +54,8 @@ def start_cloud(tmp_path: Path, port: int | None = None, key: str | None = None,
         "MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1",
         "MCPCLOUD_PACKS": packs,
     }
-    args = ("--port", str(port)) if port else ()
-    server = start_server(tmp_path, *args, env=env) if not port else _start_on(tmp_path, port, env)
+    server = wait_ready(spawn_server(tmp_path, env=env, port=port))
     return CloudRemote(server, key, keys_file)
-
-
-def _start_on(tmp_path: Path, port: int, env: dict[str, str]) -> RunningServer:
-    from tests.conftest import MCPCLOUD, server_env, wait_ready
-
-    log_path = tmp_path / f"server-{port}-{time.monotonic_ns()}.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [MCPCLOUD, "serve", "--transport", "http", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=server_env(**env),
-        )
-    return wait_ready(RunningServer(process, port, log_path))
 
 
 @pytest.fixture

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import Any, TypeVar
 
 import anyio
 import click
+from mcp_types import Tool
 
 from mcpcloud.config import RemoteSettings, Settings, load_settings, redacted
 from mcpcloud.errors import ConfigError
+from mcpcloud.remotes.pins import PinStore, PinStoreError, Withheld
+
+T = TypeVar("T")
 
 
 def _settings(config_file: str | None) -> Settings:
@@ -26,6 +32,23 @@ def _remote(settings: Settings, name: str) -> RemoteSettings:
         known = ", ".join(sorted(settings.remotes)) or "none configured"
         raise click.BadParameter(f"no remote named {name!r} (configured: {known})", param_hint="NAME")
     return settings.remotes[name]
+
+
+def _run(what: str, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """Run one async remote operation; a failure is one line naming `what`, exit 1."""
+    from mcpcloud.remotes.upstream import describe_failure
+
+    try:
+        return anyio.run(partial(fn, *args, **kwargs))
+    except Exception as exc:  # noqa: BLE001 - reported as one line, not a traceback
+        raise click.ClickException(f"{what}: {describe_failure(exc)}") from None
+
+
+def _review(pins: PinStore, remote: str, tools: list[Tool], save: bool = True) -> tuple[list[Tool], list[Withheld]]:
+    try:
+        return pins.review(remote, tools, save=save)
+    except PinStoreError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 _config_option = click.option(
@@ -84,7 +107,7 @@ def check(name: str | None, config_file: str | None) -> None:
             failed = True
             continue
         wanted = [t for t in tools if selected(t.name, config.tools, config.exclude_tools)]
-        offered, withheld = pins.review(remote, wanted, save=False)
+        offered, withheld = _review(pins, remote, wanted, save=False)
         prefix = config.prefix if config.prefix is not None else default_prefix(remote)
         local = local_names(remote, prefix, [t.name for t in wanted], ())
         click.echo(f"{remote}: up, protocol {era}, {len(tools)} tools listed, {len(wanted)} pass the filters")
@@ -104,20 +127,14 @@ def check(name: str | None, config_file: str | None) -> None:
 def approve(name: str, yes: bool, config_file: str | None) -> None:
     """Show how NAME's tools changed since they were approved, and approve the new definitions."""
     from mcpcloud.remotes.naming import selected
-    from mcpcloud.remotes.pins import PinStoreError, pin_store
-    from mcpcloud.remotes.upstream import describe_failure, probe
+    from mcpcloud.remotes.pins import pin_store
+    from mcpcloud.remotes.upstream import probe
 
     settings = _settings(config_file)
     config = _remote(settings, name)
-    try:
-        _, tools = anyio.run(partial(probe, name, config, state_dir=settings.state_dir))
-    except Exception as exc:  # noqa: BLE001 - reported as one line, not a traceback
-        raise click.ClickException(f"cannot reach remote {name!r}: {describe_failure(exc)}") from None
+    _, tools = _run(f"cannot reach remote {name!r}", probe, name, config, state_dir=settings.state_dir)
     pins = pin_store(settings.state_dir)
-    try:
-        _, withheld = pins.review(name, [t for t in tools if selected(t.name, config.tools, config.exclude_tools)])
-    except PinStoreError as exc:
-        raise click.ClickException(str(exc)) from None
+    _, withheld = _review(pins, name, [t for t in tools if selected(t.name, config.tools, config.exclude_tools)])
     if not withheld:
         click.echo(f"nothing to approve: every tool of {name!r} matches what was approved")
         return
@@ -146,10 +163,5 @@ def login(name: str, no_browser: bool, config_file: str | None) -> None:
     config = _remote(settings, name)
     if config.auth != "oauth":
         raise click.ClickException(f"remote {name!r} uses auth = {config.auth!r}: there is nothing to log in to")
-    try:
-        anyio.run(partial(run_login, name, config, settings.state_dir, open_browser=not no_browser))
-    except Exception as exc:  # noqa: BLE001 - reported as one line, not a traceback
-        from mcpcloud.remotes.upstream import describe_failure
-
-        raise click.ClickException(f"login to remote {name!r} failed: {describe_failure(exc)}") from None
+    _run(f"login to remote {name!r} failed", run_login, name, config, settings.state_dir, open_browser=not no_browser)
     click.echo(f"logged in to remote {name!r}; servers using it pick the token up on their next connection")

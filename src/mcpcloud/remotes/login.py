@@ -22,8 +22,9 @@ import click
 from mcp.shared.auth import AuthorizationCodeResult
 
 from mcpcloud.config import RemoteSettings
+from mcpcloud.remotes.credentials import load_headers
 from mcpcloud.remotes.oauth import oauth_credential, token_storage
-from mcpcloud.remotes.upstream import HopCredential, WithHeaders, probe
+from mcpcloud.remotes.upstream import probe
 
 LOGIN_TIMEOUT_SECONDS = 300
 
@@ -96,8 +97,9 @@ async def run_login(name: str, remote: RemoteSettings, state_dir: str | None, op
                 redirect_handler=show,
                 callback_handler=callback.result,
                 redirect_uri=callback.redirect_uri,
+                headers=load_headers(remote, name),
             )
-            await probe(name, remote, WithHeaders(HopCredential(remote, name), auth))
+            await probe(name, remote, auth)
     finally:
         callback.httpd.shutdown()
         callback.httpd.server_close()

@@ -161,16 +161,21 @@ class MachineProvider(_Remembered, ClientCredentialsOAuthProvider):
 
 
 class CheckedAuth(httpx2.Auth):
-    """Runs an SDK OAuth provider, refusing any request it would send to an unsafe URL."""
+    """Runs an SDK OAuth provider, refusing any request it would send to an unsafe URL.
+
+    The remote's static headers (if any) ride along on the requests it authenticates.
+    """
 
     requires_request_body = True
     requires_response_body = True
 
-    def __init__(self, provider: httpx2.Auth, remote: str) -> None:
+    def __init__(self, provider: httpx2.Auth, remote: str, headers: dict[str, str] | None = None) -> None:
         self.provider = provider
         self.remote = remote
+        self.headers = headers or {}
 
     async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
+        request.headers.update(self.headers)
         flow = self.provider.async_auth_flow(request)
         try:
             outgoing = await flow.__anext__()
@@ -207,6 +212,7 @@ def oauth_credential(
     redirect_handler: Callable[[str], Awaitable[None]] | None = None,
     callback_handler: Callable[[], Awaitable[AuthorizationCodeResult]] | None = None,
     redirect_uri: str = "http://127.0.0.1/callback",
+    headers: dict[str, str] | None = None,
 ) -> CheckedAuth:
     """The hop's OAuth for remote `name`; without handlers (a server) a needed login is an error, not a browser."""
     settings = remote.oauth
@@ -222,7 +228,7 @@ def oauth_credential(
             scope=scope,
             issuer=settings.issuer,
         )
-        return CheckedAuth(provider, name)
+        return CheckedAuth(provider, name, headers)
 
     async def no_browser_here(*_: Any) -> Any:
         raise LoginRequired(login_hint(name))
@@ -246,4 +252,4 @@ def oauth_credential(
         redirect_handler=checked_redirect if redirect_handler else no_browser_here,
         callback_handler=callback_handler or no_browser_here,
     )
-    return CheckedAuth(provider, name)
+    return CheckedAuth(provider, name, headers)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -288,31 +288,7 @@ def hop_auth(name: str, settings: RemoteSettings, headers: HopCredential, state_
         return headers
     from mcpcloud.remotes.oauth import oauth_credential
 
-    return WithHeaders(headers, oauth_credential(name, settings, state_dir))
-
-
-class WithHeaders(httpx2.Auth):
-    """OAuth's flow, with the remote's static headers (if any) on every request it authenticates."""
-
-    requires_request_body = True
-    requires_response_body = True
-
-    def __init__(self, headers: HopCredential, oauth: httpx2.Auth) -> None:
-        self.headers = headers
-        self.oauth = oauth
-
-    async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
-        request.headers.update(self.headers.headers)
-        flow = self.oauth.async_auth_flow(request)
-        try:
-            outgoing = await flow.__anext__()
-            while True:
-                response = yield outgoing
-                outgoing = await flow.asend(response)
-        except StopAsyncIteration:
-            return
-        finally:
-            await flow.aclose()
+    return oauth_credential(name, settings, state_dir, headers=headers.headers)
 
 
 async def open_client(
