@@ -30,7 +30,7 @@ from pydantic import BaseModel, Field
 
 from mcpcloud.config import RemoteSettings, Settings
 from mcpcloud.health import Health
-from mcpcloud.packs import ToolPolicy, ToolRegistry
+from mcpcloud.packs import ToolPolicy, ToolRegistry, default_scopes
 from mcpcloud.remotes.naming import default_prefix, local_names, selected
 from mcpcloud.remotes.pins import PinStore, Withheld, definition, digest, pin_store
 from mcpcloud.remotes.relay import LocalCall
@@ -65,7 +65,8 @@ class RemoteMount:
         self.upstreams = {
             name: Upstream(name, remote, self.apply, settings.state_dir) for name, remote in self.remotes.items()
         }
-        self.offered: dict[str, dict[str, str]] = {name: {} for name in self.remotes}  # remote -> local -> upstream
+        # remote -> local name -> digest of what is offered under it (a change is what tells clients)
+        self.offered: dict[str, dict[str, str]] = {name: {} for name in self.remotes}
         self.withheld: dict[str, tuple[str, Withheld]] = {}  # local name -> (remote, why)
         self.listings: dict[str, list[Tool]] = {}
         self._listeners: dict[int, Any] = {}  # handshake-era sessions that listed since the last announcement
@@ -118,11 +119,7 @@ class RemoteMount:
     def _add(self, remote: str, local: str, tool: Tool, forward: Callable[..., Any]) -> None:
         settings = self.remotes[remote]
         annotations = tool.annotations or ToolAnnotations()
-        scopes = (
-            tuple(settings.scopes)
-            if settings.scopes is not None
-            else ((f"{pack_of(remote)}:read",) if annotations.read_only_hint else (f"{pack_of(remote)}:write",))
-        )
+        scopes = tuple(settings.scopes) if settings.scopes is not None else default_scopes(pack_of(remote), annotations)
         server_tool = RemoteTool(
             fn=_never_called,
             forward=forward,
