@@ -66,3 +66,24 @@ def test_remote_commands_name_an_unknown_remote(tmp_path: Path) -> None:
     assert code == 2 and "no remote named 'nope' (configured: team)" in err
     code, _, err = _run("remotes", "login", "team", config='[remotes.team]\nurl = "https://x/mcp"\n', tmp_path=tmp_path)
     assert code == 1 and "uses auth = 'headers': there is nothing to log in to" in err
+
+
+def test_remotes_check_reports_protocol_tools_and_a_remote_that_is_down(tmp_path: Path) -> None:
+    from tests.conftest import free_port
+
+    from tests.remotes.conftest import start_cloud
+
+    cloud = start_cloud(tmp_path)
+    try:
+        config = (
+            f'[remotes.team]\nurl = "{cloud.url}"\nheaders = {{ Authorization = "Bearer {cloud.key}" }}\n'
+            f'[remotes.dead]\nurl = "http://127.0.0.1:{free_port()}/mcp"\n'
+        )
+        code, out, _ = _run("remotes", "check", config=config, tmp_path=tmp_path)
+    finally:
+        cloud.server.stop()
+    assert code == 1
+    assert "team: up, protocol 2026-07-28, 3 tools listed, 3 pass the filters" in out
+    assert "  team_echo  <- echo" in out
+    assert "dead: DOWN: cannot reach the remote" in out
+    assert not (tmp_path / "pins.json").exists(), "check records nothing"
