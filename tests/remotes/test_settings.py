@@ -70,7 +70,6 @@ def test_remote_commands_name_an_unknown_remote(tmp_path: Path) -> None:
 
 def test_remotes_check_reports_protocol_tools_and_a_remote_that_is_down(tmp_path: Path) -> None:
     from tests.conftest import free_port
-
     from tests.remotes.conftest import start_cloud
 
     cloud = start_cloud(tmp_path)
