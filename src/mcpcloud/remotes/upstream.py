@@ -111,10 +111,8 @@ class Upstream:
         self.state = RemoteState(since=time.monotonic())
         self.questions = Questions(name)
         self.client: Client | None = None
-        self.credential: HopCredential | None = None
         self.sessions = SessionWatch()
         self.parking = Parking(name, settings.timeout_seconds)
-        self._generation = 0
         self._changed = anyio.Event()  # a new connection, or a lost one
         self._relist = anyio.Event()
         self._reconnect = anyio.Event()
@@ -153,11 +151,10 @@ class Upstream:
             from mcpcloud.remotes.oauth import require_stored_login
 
             await require_stored_login(self.name, self.settings, self.state_dir)
-        self.credential = HopCredential(self.settings, self.name)
         client = await open_client(
             stack,
             self.settings,
-            hop_auth(self.name, self.settings, self.credential, self.state_dir),
+            hop_auth(self.name, self.settings, HopCredential(self.settings, self.name), self.state_dir),
             self.sessions,
             elicitation_callback=self.questions,
             message_handler=self._on_message,
@@ -200,8 +197,6 @@ class Upstream:
 
     def _set_client(self, client: Client | None, status: Status, detail: str) -> None:
         self.client = client
-        if client is not None:
-            self._generation += 1
         self.state = RemoteState(
             status, detail, self.state.era if client is None else client.protocol_version, time.monotonic()
         )
