@@ -7,6 +7,7 @@ from pathlib import Path
 import anyio
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 from tests.conftest import CONNECT_MODES
 from tests.remotes.conftest import CloudRemote, LegacyRemote, hybrid_params, toml_remote
 
@@ -285,3 +286,28 @@ async def test_a_slow_remote_is_cut_off_at_its_timeout_and_told_to_stop(tmp_path
             while "cancelled count_slowly 30" not in legacy.event_lines():
                 await anyio.sleep(0.1)
         assert (await client.call_tool("old_shout", {"text": "fine"})).content[0].text == "FINE"
+
+
+async def test_remote_tools_go_through_the_local_pipeline(tmp_path: Path, cloud: CloudRemote) -> None:
+    """Scopes, per-tool rate limits and the audit log apply to remote tools as to local ones (stdio principal)."""
+    import json
+
+    audit = tmp_path / "audit.log"
+    config = (
+        '[auth]\nlocal_scopes = ["core:read", "remotes.team:read"]\ntool_scopes = { team_get_time = ["ops:admin"] }\n'
+        '[limits]\ntool_rates = { team_echo = "1/minute" }\n'
+        f'[audit]\nenabled = true\nsink = "file"\nfile = "{audit}"\n'
+    ) + cloud_config(cloud)
+    async with Client(hybrid_params(tmp_path, config), mode="legacy") as client:
+        names = await wait_for_tools(client, {"team_echo"})
+        assert "team_get_time" not in names  # needs ops:admin, which the local principal does not have
+        first = await client.call_tool("team_echo", {"message": "one"})
+        assert first.content[0].text == "one"
+        with pytest.raises(MCPError, match="rate limit of 1/minute for tool 'team_echo' exceeded"):
+            await client.call_tool("team_echo", {"message": "two"})
+        with pytest.raises(MCPError, match="tool 'team_get_time' needs scope 'ops:admin'"):
+            await client.call_tool("team_get_time", {})
+    records = [json.loads(line) for line in audit.read_text().splitlines()]
+    echoes = [r for r in records if r.get("tool") == "team_echo"]
+    assert [r["outcome"] for r in echoes] == ["ok", "rate_limited"]
+    assert [r["outcome"] for r in records if r.get("tool") == "team_get_time"] == ["denied"]
