@@ -138,6 +138,7 @@ def auth_server() -> Iterator[AuthServer]:
                 server.refresh_tokens[refresh] = resource
                 token = {"access_token": server.access_token(resource, "alice"), "refresh_token": refresh}
             else:
+                server.issued.append(f"{grant} refused")
                 self._json(400, {"error": "invalid_grant"})
                 return
             server.issued.append(grant or "")

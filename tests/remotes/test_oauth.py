@@ -17,8 +17,9 @@ from tests.remotes.conftest import hybrid_params, toml_remote
 from tests.remotes.oauth_server import AuthServer, auth_server
 from tests.remotes.test_hybrid import LOCAL, wait_for_tools
 
-from mcpcloud.config import RemoteSettings
+from mcpcloud.config import RemoteSettings, load_settings
 from mcpcloud.remotes.oauth import UnsafeUrl, check_url
+from mcpcloud.remotes.upstream import probe
 
 
 @pytest.fixture
@@ -106,6 +107,33 @@ def _log_in_as_a_person(params: Any, tmp_path: Path) -> subprocess.CompletedProc
     assert browser.text == "mcpcloud: login received, you can close this tab."
     stdout, stderr = process.communicate(timeout=60)
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, shown + stderr)
+
+
+async def test_connections_racing_for_an_expired_token_share_one_refresh(
+    tmp_path: Path, issuer: AuthServer, oauth_cloud: RunningServer
+) -> None:
+    """Refresh tokens rotate, so only one process may use one: the others wait and take the token it stored."""
+    params = hybrid_params(tmp_path, toml_remote("team", oauth_cloud.url, auth='"oauth"'))
+    issuer.lifetime = 1
+    login = await anyio.to_thread.run_sync(lambda: _log_in_as_a_person(params, tmp_path))
+    assert login.returncode == 0, login.stderr
+    await anyio.sleep(1.5)  # the stored token has expired
+    issuer.lifetime = 300
+
+    # Three connections with their own OAuth state, as three processes have, racing for the same token.
+    remote = load_settings(params.args[params.args.index("--config") + 1]).remotes["team"]
+    results: list[int] = []
+
+    async def one_process() -> None:
+        _, tools = await probe("team", remote, state_dir=str(tmp_path / "state"))
+        results.append(len(tools))
+
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(one_process)
+    assert results == [3, 3, 3]
+    assert issuer.issued.count("refresh_token") == 1
+    assert "refresh_token refused" not in issuer.issued
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import anyio
 import httpx2
 from mcp.client.auth import OAuthClientProvider, TokenStorage
 from mcp.client.auth.extensions.client_credentials import ClientCredentialsOAuthProvider
@@ -89,6 +90,24 @@ class FileTokenStorage(TokenStorage):
                 os.chmod(tmp, 0o600)
                 os.replace(tmp, self.path)
 
+    async def stale(self) -> bool:
+        """A stored token whose expiry has passed: whoever uses it next must refresh it."""
+        with self._locked() as data:
+            expires_at = data.get("expires_at")
+            return bool(data.get("tokens")) and expires_at is not None and expires_at <= time.time()
+
+    async def hold_refresh(self) -> Callable[[], None]:
+        """Wait for the refresh lock (in a thread: the event loop keeps running); returns its release."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        handle = open(self.path.with_suffix(".refresh"), "a+")  # noqa: ASYNC230, SIM115 - a lock file; closed by release()
+        await anyio.to_thread.run_sync(fcntl.flock, handle, fcntl.LOCK_EX)
+
+        def release() -> None:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
+
+        return release
+
     async def get_tokens(self) -> OAuthToken | None:
         with self._locked() as data:
             return OAuthToken.model_validate(data["tokens"]) if data.get("tokens") else None
@@ -147,6 +166,10 @@ class _Remembered:
         if metadata is not None and self.context.oauth_metadata is None:
             self.context.oauth_metadata, self.context.auth_server_url = metadata, url
 
+    async def reload(self) -> None:
+        """Start again from the cache (another process may have refreshed the token meanwhile)."""
+        await self._initialize()
+
     async def _handle_token_response(self, response: httpx2.Response) -> None:
         await super()._handle_token_response(response)  # type: ignore[misc]
         await self.context.storage.set_server(self.context.oauth_metadata, self.context.auth_server_url)
@@ -176,18 +199,34 @@ class CheckedAuth(httpx2.Auth):
 
     async def async_auth_flow(self, request: httpx2.Request) -> AsyncGenerator[httpx2.Request, httpx2.Response]:
         request.headers.update(self.headers)
+        # Several local processes may find the shared token expired at once. One refreshes (with a
+        # rotating refresh token, only one can); the others wait here, then use what it stored.
+        release = await self._hold_refresh_if_stale()
         flow = self.provider.async_auth_flow(request)
         try:
             outgoing = await flow.__anext__()
             while True:
                 if outgoing is not request:
                     check_url(str(outgoing.url), f"remote {self.remote!r}: OAuth endpoint")
+                elif release is not None:
+                    release()  # the token is settled; the MCP request itself runs unlocked
+                    release = None
                 response = yield outgoing
                 outgoing = await flow.asend(response)
         except StopAsyncIteration:
             return
         finally:
+            if release is not None:
+                release()
             await flow.aclose()
+
+    async def _hold_refresh_if_stale(self) -> Callable[[], None] | None:
+        storage = getattr(getattr(self.provider, "context", None), "storage", None)
+        if not isinstance(storage, FileTokenStorage) or not await storage.stale():
+            return None
+        release = await storage.hold_refresh()
+        await self.provider.reload()  # type: ignore[attr-defined]
+        return release
 
 
 def login_hint(name: str) -> str:
