@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -167,13 +168,18 @@ async def test_legacy_remote_restart_and_token_rotation_are_transparent(tmp_path
         assert legacy.event_lines().count("401") >= 1
 
 
-async def test_cancellation_reaches_the_remote(tmp_path: Path, legacy: LegacyRemote) -> None:
-    async with Client(hybrid_params(tmp_path, legacy_config(legacy)), mode="legacy") as client:
+@pytest.mark.parametrize("remote_fixture", ["legacy", "sdk_both_eras"])
+async def test_cancellation_reaches_the_remote(remote_fixture: str, tmp_path: Path, request: Any) -> None:
+    """Handshake era: notifications/cancelled is sent on; 2026-07-28: the hop's request is aborted."""
+    remote: LegacyRemote = request.getfixturevalue(remote_fixture)
+    async with Client(hybrid_params(tmp_path, legacy_config(remote)), mode="legacy") as client:
         await wait_for_tools(client, {"old_count_slowly"})
+        era = (await client.call_tool("health_check", {})).structured_content["packs"]["remotes.old"]["detail"]
+        assert era.startswith("up, protocol 2026-07-28" if remote.modern else "up, protocol 2025-")
         with anyio.move_on_after(1.0):
             await client.call_tool("old_count_slowly", {"steps": 50})
         with anyio.fail_after(10):
-            while "cancelled count_slowly 50" not in legacy.event_lines():
+            while "cancelled count_slowly 50" not in remote.event_lines():
                 await anyio.sleep(0.1)
         assert (await client.call_tool("old_shout", {"text": "still here"})).content[0].text == "STILL HERE"
 
