@@ -96,3 +96,14 @@ def test_unreadable_pin_file_is_named(tmp_path: Path) -> None:
         assert str(path) in str(exc) and "move it away" in str(exc)
     else:
         raise AssertionError("an unreadable pin file must not be overwritten silently")
+
+
+def test_an_unwritable_state_dir_is_named_with_the_fix(tmp_path: Path) -> None:
+    import pytest
+
+    from mcpcloud.remotes.pins import PinStoreError
+
+    not_a_directory = tmp_path / "state"
+    not_a_directory.write_text("a file where the state dir should be")
+    with pytest.raises(PinStoreError, match=r"pin file .* set state_dir \(MCPCLOUD_STATE_DIR\)"):
+        PinStore(not_a_directory / "pins.json").review("team", [_tool("echo")])

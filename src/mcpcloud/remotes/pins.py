@@ -72,7 +72,8 @@ class PinStore:
             return {}
         except (OSError, ValueError) as exc:
             raise PinStoreError(
-                f"pin file {str(self.path)!r} cannot be read ({exc}); move it away to start afresh"
+                f"pin file {str(self.path)!r} cannot be read ({exc}); move it away to start afresh, or set "
+                "state_dir (MCPCLOUD_STATE_DIR) to a directory of your own"
             ) from None
         return data if isinstance(data, dict) else {}
 
@@ -82,11 +83,17 @@ class PinStore:
     def save_remote(self, remote: str, pins: dict[str, dict[str, Any]]) -> None:
         data = self.load()
         data[remote] = pins
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".pins-", suffix=".json")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            json.dump(data, out, indent=2, sort_keys=True)
-        os.replace(tmp, self.path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            handle, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".pins-", suffix=".json")
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                json.dump(data, out, indent=2, sort_keys=True)
+            os.replace(tmp, self.path)
+        except OSError as exc:
+            raise PinStoreError(
+                f"cannot write pin file {str(self.path)!r} ({exc.strerror or exc}); set state_dir "
+                "(MCPCLOUD_STATE_DIR) to a writable directory, e.g. a volume in a container"
+            ) from None
 
     def review(self, remote: str, tools: list[Tool], save: bool = True) -> tuple[list[Tool], list[Withheld]]:
         """Split a listing into tools to offer and tools to withhold; pin what is seen for the first time.
