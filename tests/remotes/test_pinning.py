@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 import anyio
+import pytest
 from mcp import Client
 from mcp_types import Tool, ToolAnnotations
 from tests.conftest import MCPCLOUD, server_env
@@ -99,8 +100,6 @@ def test_unreadable_pin_file_is_named(tmp_path: Path) -> None:
 
 
 def test_an_unwritable_state_dir_is_named_with_the_fix(tmp_path: Path) -> None:
-    import pytest
-
     from mcpcloud.remotes.pins import PinStoreError
 
     not_a_directory = tmp_path / "state"
