@@ -29,8 +29,8 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
 from mcpcloud.config import RemoteSettings, Settings
+from mcpcloud.core.registry import ToolPolicy, ToolRegistry, default_scopes
 from mcpcloud.health import Health
-from mcpcloud.packs import ToolPolicy, ToolRegistry, default_scopes
 from mcpcloud.remotes.naming import default_prefix, local_names, selected
 from mcpcloud.remotes.pins import PinStore, Withheld, definition, digest, pin_store
 from mcpcloud.remotes.relay import LocalCall
