@@ -106,3 +106,17 @@ async def test_lists_are_shaped_again_when_the_tool_set_changes() -> None:
     assert [t["name"] for t in (await lists.shaped("tools/list", ctx, tools.current(), shape))["tools"]] == [
         t["name"] for t in first["tools"]
     ]
+
+
+def test_a_tool_with_its_own_run_is_left_to_the_sdk() -> None:
+    """A Tool subclass that runs differently (a remote tool forwards the call) is never called directly."""
+    mcp = server()
+    plain = mcp._tool_manager.get_tool("echo")
+
+    class Forwarding(type(plain)):  # type: ignore[misc]
+        async def run(self, arguments: dict[str, Any], context: Any, convert_result: bool = False) -> Any:
+            raise AssertionError("not on the fast path")
+
+    mcp._tool_manager._tools["forwarded"] = Forwarding(**{**plain.__dict__, "name": "forwarded"})
+    prepared = FastTools(mcp._tool_manager._tools).current()
+    assert "echo" in prepared and "forwarded" not in prepared

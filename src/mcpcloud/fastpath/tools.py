@@ -80,7 +80,8 @@ class FastTool:
 
     @staticmethod
     def prepares(tool: Tool) -> bool:
-        return tool.context_kwarg is None and not tool.resolved_params
+        """A function tool the SDK runs with its own `Tool.run` (not, e.g., a remote tool that forwards)."""
+        return type(tool).run is Tool.run and tool.context_kwarg is None and not tool.resolved_params
 
     async def call(self, arguments: dict[str, Any], version: str, shape: Shape) -> dict[str, Any]:
         """The wire result, exactly as `MCPServer` answers the call and the SDK's runner shapes it (`shape`)."""
