@@ -127,6 +127,7 @@ CORPUS: list[Case] = [
     fast(call("summarize", {"values": "not json"})),
     fast(call("refuse", {"reason": "because"})),
     fast(call("crash")),
+    fast(call("sleep_then_echo", {"seconds": 5, "message": "late"})),  # the timeout wrapper answers itself
     # Policy refusals (decided in front of either path).
     call("add", {"a": 1}),  # the fourth `add` within the minute is rate limited (3/minute; the failed one counts)
     call("add", {"a": 1}),
@@ -250,7 +251,8 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningS
         anyio.run(store.add, new_key.record)
         keys[name] = new_key.key
     common = {
-        "MCPCLOUD_PACKS": "core,tests.packs.shapes",
+        "MCPCLOUD_PACKS": "core,tests.packs.shapes,tests.packs.slow",
+        "MCPCLOUD_LIMITS__TOOL_TIMEOUTS": json.dumps({"sleep_then_echo": 0.3}),
         "MCPCLOUD_AUTH__MODES": "api_keys",
         "MCPCLOUD_AUTH__API_KEYS__FILE": str(tmp / "keys.json"),
         "MCPCLOUD_LIMITS__TOOL_RATES": json.dumps({"add": "3/minute"}),
@@ -330,6 +332,7 @@ LEGACY_CALLS: list[tuple[str, dict[str, Any], bool]] = [
     ("wrong type", {"name": "echo", "arguments": {"message": 1}}, True),
     ("tool error", {"name": "refuse", "arguments": {"reason": "no"}}, True),
     ("crash", {"name": "crash"}, True),
+    ("timed out", {"name": "sleep_then_echo", "arguments": {"seconds": 5, "message": "late"}}, True),
     ("context tool", {"name": "with_context", "arguments": {"message": "c"}}, False),
     ("unknown tool", {"name": "nope"}, False),
     ("progress token", {"name": "echo", "arguments": {"message": "p"}, "_meta": {"progressToken": 3}}, False),

@@ -10,7 +10,7 @@ from mcp.server.connection import Connection
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.server.mcpserver import MCPServer
-from mcp.server.runner import ServerRunner, _extract_meta
+from mcp.server.runner import ServerRunner, _dump_result, _extract_meta
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_MODERN_VERSION
 from starlette.requests import Request
@@ -92,7 +92,8 @@ class FastPath:
             self._meta(exchange.params),
         )
         try:
-            result = await self._chain(self._handlers[exchange.method])(ctx)
+            # As ServerRunner does: a stage that answered itself may return a model (a timeout's result).
+            result = _dump_result(await self._chain(self._handlers[exchange.method])(ctx))
         except Exception as exc:
             status, payload = error_body(exchange.request_id, exc)
             await send_json(send, status, payload)
@@ -124,7 +125,7 @@ class FastPath:
         request_id, params = call
         ctx = self._context(scope, receive, body, version, TOOLS_CALL, params, request_id, None)
         try:
-            frame = sse_frame(request_id, await self._chain(self._call_tool)(ctx))
+            frame = sse_frame(request_id, _dump_result(await self._chain(self._call_tool)(ctx)))
         except Exception as exc:
             frame = sse_frame(request_id, None, exc)
         await send_sse(send, session_id, frame)
