@@ -388,10 +388,12 @@ def test_a_handshake_era_session_gets_the_same_answers_both_ways(servers: Any) -
                 differences.append(f"{name}:\n  fast path: {answers[0]}\n  SDK path:  {answers[1]}")
             if _fast_answers(fast_server, at_least=answered_before + fast) != answered_before + fast:
                 differences.append(f"{name}: {'not ' if fast else ''}answered by the fast path")
-        # A wrong version header, an unknown session, and a deleted one: the SDK's answers on both.
+        # A wrong version header, an unknown session, another caller's, a deleted one: the SDK's answers on both.
         for name, change in (
             ("other version", {"MCP-Protocol-Version": "2025-06-18"}),
             ("unknown session", {"Mcp-Session-Id": "0" * 32}),
+            # Someone else's credential on a session: 404, as if it did not exist (not the fast path's to answer).
+            ("someone else's session", {"Authorization": f"Bearer {keys['limited']}"}),
         ):
             answers = []
             for server, session_id in zip((fast_server, sdk), sessions["full"], strict=True):
@@ -410,6 +412,8 @@ def test_a_handshake_era_session_gets_the_same_answers_both_ways(servers: Any) -
                     "params": {"name": "echo", "arguments": {"message": "x"}},
                 }
                 answers.append(_answer(client.post(server.url, headers=headers, json=message)))
+            if name == "someone else's session":
+                assert answers[0]["status"] == 404, answers[0]
             if answers[0] != answers[1]:
                 differences.append(f"{name}:\n  fast path: {answers[0]}\n  SDK path:  {answers[1]}")
         answers = []

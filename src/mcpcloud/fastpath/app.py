@@ -104,7 +104,7 @@ class FastPath:
 
     async def _legacy(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The handshake era: a plain tools/call in a known session answered here; `initialize` watched."""
-        known = legacy_headers(scope["headers"], self.sessions.version_of)
+        known = legacy_headers(scope, self.sessions.version_of)
         opening = known is None and not any(k == b"mcp-session-id" for k, _ in scope["headers"])
         if known is None and not opening:
             await self.sdk_app(scope, receive, send)

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, authorization_context
 from mcp.server.runner import ServerRunner
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data
 from mcp_types import ErrorData, JSONRPCError
-from starlette.types import Message, Send
+from starlette.types import Message, Scope, Send
 
 from mcpcloud.fastpath.eligibility import TOOLS_CALL, plain_json_post, single_headers
 from mcpcloud.fastpath.wire import dumps, loads
@@ -35,10 +36,15 @@ class LegacySessions:
         self._manager = manager
         self._versions: dict[str, str] = {}  # session id -> negotiated protocol version
 
-    def version_of(self, session_id: str) -> str | None:
-        """The session's protocol version while the SDK still serves it here, else None."""
+    def version_of(self, session_id: str, scope: Scope) -> str | None:
+        """The session's protocol version while the SDK still serves it here to this caller, else None."""
         version = self._versions.get(session_id)
         if version is None:
+            return None
+        # A session answers only the credential that opened it (the SDK says 404 to anyone else): its own check.
+        user = scope.get("user")
+        requestor = authorization_context(user) if isinstance(user, AuthenticatedUser) else None
+        if requestor != self._manager._session_owners.get(session_id):
             return None
         # The SDK's own session table (private; a manager without one never gets here: see watch_initialize).
         transport = self._manager._server_instances.get(session_id)
@@ -49,8 +55,8 @@ class LegacySessions:
 
     def watch_initialize(self, message: Any, send: Send) -> Send:
         """`send`, noting the session when the SDK accepts this `initialize` (else unchanged)."""
-        if getattr(self._manager, "event_store", None) is not None or not isinstance(
-            getattr(self._manager, "_server_instances", None), dict
+        if getattr(self._manager, "event_store", None) is not None or not all(
+            isinstance(getattr(self._manager, table, None), dict) for table in ("_server_instances", "_session_owners")
         ):  # resumable streams number their events, and sessions held elsewhere are not ours to judge: the SDK's
             return send
         try:
@@ -104,18 +110,16 @@ def legacy_call(message: Any, callable_tools: Any) -> tuple[int | str, dict[str,
 _SESSION_HEADERS = frozenset({b"accept", b"content-type", b"mcp-session-id", b"mcp-protocol-version", b"last-event-id"})
 
 
-def legacy_headers(
-    headers: list[tuple[bytes, bytes]], version_of: Callable[[str], str | None]
-) -> tuple[str, str] | None:
+def legacy_headers(scope: Scope, version_of: Callable[[str, Scope], str | None]) -> tuple[str, str] | None:
     """(session id, version) when the headers are those of a plain request in a known session, else None."""
-    found = single_headers(headers, _SESSION_HEADERS)
+    found = single_headers(scope["headers"], _SESSION_HEADERS)
     if found is None or b"last-event-id" in found or not plain_json_post(found):
         return None
     session, version = found.get(b"mcp-session-id"), found.get(b"mcp-protocol-version")
     if session is None or version is None:
         return None
     session_id = session.decode("latin-1")
-    negotiated = version_of(session_id)
+    negotiated = version_of(session_id, scope)
     if negotiated is None or negotiated.encode() != version:
         return None
     return session_id, negotiated
