@@ -14,6 +14,7 @@ from typing import Any
 from mcp.server import MCPServer
 
 from mcpcloud import __version__
+from mcpcloud.approval import Approvals
 from mcpcloud.config import Settings
 from mcpcloud.errors import ConfigError
 from mcpcloud.health import Health
@@ -77,11 +78,14 @@ def build(settings: Settings) -> McpCloud:
         log_level=settings.log.level,
         warn_on_duplicate_tools=False,
     )
+    approvals = Approvals(settings.approval)
     for pack in packs:
         ctx = PackContext(pack=pack.name, settings=validated[pack.name], mcp=mcp, registry=registry, health=health)
+        ctx.wrap_tool = approvals.wrapper(getattr(pack, "approve_default", "never"))
         pack.register(ctx)
         lifespans.extend(ctx.lifespans)
         health.checks.update(ctx.readiness_checks)
+    approvals.check_names(set(registry.tools))
 
     apply_sdk_tracing(mcp.middleware, tracing_enabled(settings.observability.tracing))
     policies = Policies.compile(settings, registry)

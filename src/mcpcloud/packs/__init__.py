@@ -41,6 +41,9 @@ LifespanFactory = Callable[[], AbstractAsyncContextManager[Any]]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+ToolWrapper = Callable[[Callable[..., Any], str, ToolAnnotations], Callable[..., Any]]
+"""Given (function, tool name, annotations), the function the server calls instead (e.g. `mcpcloud.approval`)."""
+
 
 @runtime_checkable
 class Pack(Protocol):
@@ -96,6 +99,7 @@ class PackContext:
     health: Health
     lifespans: list[LifespanFactory] = field(default_factory=list)
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    wrap_tool: ToolWrapper | None = None
 
     def tool(
         self,
@@ -120,7 +124,7 @@ class PackContext:
             tool_name = name or fn.__name__
             tool_annotations = annotations or ToolAnnotations()
             self.mcp.add_tool(
-                fn,
+                self.wrap_tool(fn, tool_name, tool_annotations) if self.wrap_tool else fn,
                 name=tool_name,
                 title=title,
                 description=description,

@@ -1,0 +1,46 @@
+"""`edit_file`: exact text replacements, each required to match exactly once, shown as a unified diff."""
+
+from __future__ import annotations
+
+import difflib
+
+from pydantic import BaseModel, Field
+
+from mcpcloud.packs.roots import PathRefused
+
+
+class EditOperation(BaseModel):
+    oldText: str = Field(description="Exact text to replace; must occur exactly once in the file.")  # noqa: N815
+    newText: str = Field(description="Text to put in its place.")  # noqa: N815
+
+
+def apply_edits(text: str, edits: list[EditOperation], shown: str) -> str:
+    if not edits:
+        raise PathRefused("edits is empty: give at least one {oldText, newText} pair.")
+    for number, edit in enumerate(edits, start=1):
+        if not edit.oldText:
+            raise PathRefused(f"Edit {number}: oldText is empty; give the exact text to replace.")
+        found = text.count(edit.oldText)
+        if found == 0:
+            raise PathRefused(
+                f"Edit {number}: oldText was not found in {shown} (after the edits before it). "
+                "Copy the text exactly, including whitespace; read the file first if unsure."
+            )
+        if found > 1:
+            raise PathRefused(
+                f"Edit {number}: oldText occurs {found} times in {shown}; include more surrounding text so it "
+                "matches exactly once."
+            )
+        text = text.replace(edit.oldText, edit.newText, 1)
+    return text
+
+
+def unified_diff(before: str, after: str, shown: str) -> str:
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=shown, tofile=shown
+    )
+    body = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    fence = "```"
+    while fence in body:
+        fence += "`"
+    return f"{fence}diff\n{body}{fence}\n"
