@@ -4,7 +4,7 @@ Shared by the `filesystem` and `shell` packs. Containment is decided on the full
 (`realpath`: symlinks followed, `..` gone) compared component-wise with each resolved root, so
 `/srv/a` never admits `/srv/a_x`, and a symlink inside a root that points out of it is outside.
 Resolving is only the first half: whoever then opens the path must do so without following
-links (see `packs/filesystem/walk.py`), so a link swapped in after this check is refused.
+links (see `packs/rootwalk.py`), so a link swapped in after this check is refused.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from mcpcloud.packs import PackContext
 from mcpcloud.packs.filesystem import files, listing
 from mcpcloud.packs.filesystem.edits import EditOperation, apply_edits, unified_diff
 from mcpcloud.packs.filesystem.settings import Settings
-from mcpcloud.packs.filesystem.walk import Walker
+from mcpcloud.packs.rootwalk import Walker
 from mcpcloud.packs.roots import PathRefused, Roots
 
 name = "filesystem"

@@ -10,7 +10,7 @@ import secrets
 import stat
 from collections.abc import Callable
 
-from mcpcloud.packs.filesystem.walk import DIR_FLAGS, Walker, kind, refuse_git_internals, refuse_os_error
+from mcpcloud.packs.rootwalk import DIR_FLAGS, Walker, kind, refuse_git_internals, refuse_os_error
 from mcpcloud.packs.roots import Located, PathRefused
 
 SNIFF_BYTES = 8192

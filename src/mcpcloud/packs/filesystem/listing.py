@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from mcpcloud.packs.filesystem.walk import DIR_FLAGS, Walker
+from mcpcloud.packs.rootwalk import DIR_FLAGS, Walker
 from mcpcloud.packs.roots import Located
 
 
