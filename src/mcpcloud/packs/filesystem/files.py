@@ -43,13 +43,14 @@ def _read_up_to(fd: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def decode_text(data: bytes, shown: str) -> str:
+def decode_text(data: bytes, shown: str, cut: bool = False) -> str:
+    """UTF-8 text or a refusal; `cut`: the data ends where a cap cut it, maybe inside a character."""
     if b"\x00" in data[:SNIFF_BYTES]:
         raise PathRefused(f"{shown} looks binary (it contains NUL bytes); use read_media_file for binary files.")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
+        if cut and exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
             return data[: exc.start].decode("utf-8")  # a cap cut a character in two
         raise PathRefused(
             f"{shown} is not UTF-8 text (invalid byte at offset {exc.start}); use read_media_file for binary files."
@@ -68,7 +69,7 @@ def read_text(walker: Walker, located: Located, cap: int, head: int | None, tail
             f"{located.path} is larger than the read cap of {cap} bytes; read part of it with head or tail, "
             "or raise [pack.filesystem] max_read_bytes."
         )
-    text = decode_text(data if tail is None else _skip_partial_character(data), located.path)
+    text = decode_text(data if whole or tail is None else _skip_partial_character(data), located.path, cut=not whole)
     if head is not None:
         return "".join(text.splitlines(keepends=True)[:head])
     if tail is not None:
