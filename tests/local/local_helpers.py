@@ -59,7 +59,7 @@ class Sandbox:
         return state
 
     def assert_untouched(self, *texts: str) -> None:
-        assert not self.marker.exists(), "an injected command ran"
+        assert not self.marker.exists() and not (self.root / "MARKER").exists(), "an injected command ran"
         assert self.outside_state() == self.before, "something outside the root changed"
         for text in texts:
             assert self.secret not in text, "a canary outside the root was read"

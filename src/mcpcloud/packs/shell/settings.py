@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -55,6 +56,11 @@ class Settings(BaseModel):
     @classmethod
     def _exist(cls, value: list[str]) -> list[str]:
         return [resolved_root(path) for path in value]
+
+    @field_validator("programs", mode="before")
+    @classmethod
+    def _json(cls, value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else value
 
     @field_validator("allow", "read_only", "env", mode="before")
     @classmethod
