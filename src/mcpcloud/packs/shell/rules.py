@@ -145,7 +145,7 @@ RULES: dict[str, Rule] = {
     "rm": Rule(always_writes=True),
 }
 
-READ_ONLY_DEFAULT = (
-    "ls", "cat", "head", "tail", "wc", "cut", "basename", "dirname", "pwd", "echo", "date", "stat", "file", "du",
+READ_ONLY_DEFAULT = (  # git: only its read-only subcommands (git.py decides per call)
+    "git", "ls", "cat", "head", "tail", "wc", "cut", "basename", "dirname", "pwd", "echo", "date", "stat", "file", "du",
     "diff", "sort", "grep", "rg", "find", "sed",
 )
