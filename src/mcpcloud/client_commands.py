@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from mcpcloud.client_files import ClientFileError, default_config_path, write_client_config
+from mcpcloud.client_local import local_pack_options
 from mcpcloud.clients import SERVER_NAME, ClientName, Target, claude_code_command, config_document
 
 
@@ -21,7 +23,8 @@ def parse_headers(headers: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str) -> Target:
+def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str,
+                 packs: str | None = None, roots: tuple[str, ...] = ()) -> Target:
     if not SERVER_NAME.match(name):
         raise click.BadParameter(
             f"{name!r}: use a letter, then letters, digits, '-' or '_' (VS Code rejects other names)",
@@ -31,7 +34,10 @@ def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, nam
     if url is None:
         if parsed:
             raise click.UsageError("--header needs --url: headers are sent to a remote server")
-        return Target.local_stdio(name)
+        extra_args, env = local_pack_options(packs, roots)
+        return replace(Target.local_stdio(name, extra_args), env=env)
+    if packs or roots:
+        raise click.UsageError("--packs and --root configure a local server; they do not go with --url")
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http:// or https:// URL", param_hint="--url")
     if use_stdio:
@@ -46,8 +52,9 @@ def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, nam
 
 
 def client_config_command(client: ClientName, url: str | None, headers: tuple[str, ...], use_stdio: bool,
-                          name: str, write: bool, path: Path | None) -> None:
-    target = build_target(url, headers, use_stdio, name)
+                          name: str, write: bool, path: Path | None,
+                          packs: str | None = None, roots: tuple[str, ...] = ()) -> None:
+    target = build_target(url, headers, use_stdio, name, packs, roots)
     if write:
         destination = path or default_config_path(client)
         try:
