@@ -219,7 +219,10 @@ async def test_size_caps_and_binary_detection(sandbox: Sandbox) -> None:
     (sandbox.root / "big.txt").write_text("".join(f"line {n}\n" for n in range(200)))
     (sandbox.root / "blob.bin").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
     (sandbox.root / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
-    env = {**WRITES, "MCPCLOUD_PACK__FILESYSTEM__MAX_READ_BYTES": "200", "MCPCLOUD_PACK__FILESYSTEM__MAX_WRITE_BYTES": "100"}
+    for name in ("one.txt", "two.txt"):
+        (sandbox.root / name).write_text("y" * 150)
+    env = {**WRITES, "MCPCLOUD_PACK__FILESYSTEM__MAX_READ_BYTES": "200", "MCPCLOUD_PACK__FILESYSTEM__MAX_WRITE_BYTES": "100",
+           "MCPCLOUD_PACK__FILESYSTEM__MAX_ENTRIES": "3"}
     async with Client(sandbox.params(**env)) as client:
         error, text = await call(client, "read_text_file", path="big.txt")
         assert error and "max_read_bytes" in text
@@ -233,6 +236,12 @@ async def test_size_caps_and_binary_detection(sandbox: Sandbox) -> None:
         assert error and "not UTF-8" in text
         error, text = await call(client, "write_file", path="large.txt", content="x" * 101)
         assert error and "max_write_bytes" in text
+        _, both = await call(client, "read_multiple_files", paths=["one.txt", "two.txt"])
+        assert "y" * 150 in both and "two.txt: skipped - the combined read cap of 200 bytes was reached" in both
+        _, tree = await call(client, "directory_tree", path=".")
+        assert "[truncated: more than 3 entries" in tree
+        _, found = await call(client, "search_files", path=".", pattern="*.txt")
+        assert "[truncated: stopped after 3 entries" in found
         media = (await client.call_tool("read_media_file", {"path": "blob.bin"})).content[0]
         assert media.type == "resource" and media.resource.mime_type == "application/octet-stream"
     assert not (sandbox.root / "large.txt").exists()

@@ -36,6 +36,12 @@ def programs() -> dict[str, Program]:
     ["git", "--work-tree=.", "status"],
     ["git", "help", "log"],
     ["date", "-s", "2020-01-01"],
+    ["tar", "-cf", "a.tar", "-T", "list.txt"],
+    ["tar", "-cf", "a.tar", "--files-from=list.txt"],
+    ["du", "--files0-from=list"],
+    ["wc", "--files0-from=list"],
+    ["file", "-f", "list.txt"],
+    ["find", "-files0-from", "list"],
 ])
 def test_refused_spellings(sandbox: Sandbox, argv: list[str]) -> None:
     with pytest.raises(PathRefused, match="refused|not an allowed subcommand"):
@@ -55,5 +61,8 @@ def test_what_runs_and_whether_it_writes(sandbox: Sandbox) -> None:
     assert make_plan(programs(), roots, ["rg", "-n", "hello"], None).read_only
     with pytest.raises(PathRefused, match="outside the allowed directories"):
         make_plan(programs(), roots, ["rg", "-g/etc/*", "x"], None)
+    for url in ("file:///etc/passwd", "file:/etc/passwd", "--reference=file:///etc"):
+        with pytest.raises(PathRefused, match="outside the allowed directories"):
+            make_plan(programs(), roots, ["git", "clone", url, "copy"], None)
     with pytest.raises(PathRefused, match="NUL byte"):
         make_plan(programs(), roots, ["cat", "hello.txt\x00"], None)

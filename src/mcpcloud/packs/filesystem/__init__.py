@@ -22,6 +22,7 @@ from pydantic import Field
 from mcpcloud.approval.preview import Preview, previewed_by
 from mcpcloud.packs import PackContext
 from mcpcloud.packs.filesystem import files, listing
+from mcpcloud.packs.filesystem.listing import MAX_DEPTH
 from mcpcloud.packs.filesystem.edits import EditOperation, apply_edits, unified_diff
 from mcpcloud.packs.filesystem.settings import Settings
 from mcpcloud.packs.rootwalk import Walker
@@ -138,12 +139,18 @@ def _register_reads(ctx: PackContext, fs: Files) -> None:
     @read
     def read_multiple_files(paths: list[PathArg]) -> str:
         """Read several text files at once; a file that cannot be read reports its error without stopping the rest."""
-        parts = []
+        parts, total = [], 0
         for path in paths:
+            if total >= settings.max_read_bytes:
+                parts.append(f"{path}: skipped - the combined read cap of {settings.max_read_bytes} bytes was reached")
+                continue
             try:
-                parts.append(f"{path}:\n{fs.read_text(path, None, None)}\n")
+                text = fs.read_text(path, None, None)
             except PathRefused as exc:
                 parts.append(f"{path}: Error - {exc}")
+                continue
+            total += len(text.encode())
+            parts.append(f"{path}:\n{text}\n")
         return "\n---\n".join(parts)
 
     @read
@@ -164,7 +171,7 @@ def _register_reads(ctx: PackContext, fs: Files) -> None:
         """A recursive JSON tree of name/type/children below a directory (glob excludePatterns skip entries)."""
         tree, cut = listing.directory_tree(fs.walker, fs.locate(path), excludePatterns, settings.max_entries)
         text = json.dumps(tree, indent=2)
-        return text + (f"\n[truncated: more than {settings.max_entries} entries]" if cut else "")
+        return text + (f"\n[truncated: more than {settings.max_entries} entries or {MAX_DEPTH} levels]" if cut else "")
 
     @read
     @refused_as_tool_errors
@@ -172,7 +179,7 @@ def _register_reads(ctx: PackContext, fs: Files) -> None:
         """Find files and directories below a path whose name or relative path matches a glob pattern."""
         found, cut = listing.search(fs.walker, fs.locate(path), pattern, excludePatterns, settings.max_entries)
         text = "\n".join(found) or "No matches found"
-        return text + (f"\n[truncated: stopped after {settings.max_entries} entries]" if cut else "")
+        return text + (f"\n[truncated: stopped after {settings.max_entries} entries or {MAX_DEPTH} levels]" if cut else "")
 
     @read
     @refused_as_tool_errors

@@ -40,14 +40,34 @@ def entries(fd: int) -> list[Entry]:
     return sorted(found, key=lambda entry: entry.name)
 
 
-def walk(fd: int, budget: list[int], prefix: str = "") -> Iterator[tuple[Entry, int | None]]:
-    """Depth first: (entry, descriptor of it when it is a directory we may enter). Stops when `budget` runs out."""
+MAX_DEPTH = 100
+"""Deeper directories are listed but not entered (the walk recurses; this bounds it)."""
+
+
+@dataclass
+class Budget:
+    entries: int
+    cut: bool = False
+
+    def take(self) -> bool:
+        if self.entries <= 0:
+            self.cut = True
+            return False
+        self.entries -= 1
+        return True
+
+
+def walk(fd: int, budget: Budget, prefix: str = "", depth: int = 0) -> Iterator[tuple[Entry, int | None]]:
+    """(entry, descriptor of it when it is a directory we may enter), until the budget or MAX_DEPTH is reached."""
     for entry in entries(fd):
-        if budget[0] <= 0:
+        if not budget.take():
             return
-        budget[0] -= 1
         relative = Entry(prefix + entry.name, entry.name, entry.mode, entry.size)
         if not stat.S_ISDIR(entry.mode):
+            yield relative, None
+            continue
+        if depth >= MAX_DEPTH:
+            budget.cut = True
             yield relative, None
             continue
         try:
@@ -93,41 +113,41 @@ def list_directory(walker: Walker, located: Located, with_sizes: bool, sort_by: 
 
 
 def directory_tree(walker: Walker, located: Located, exclude: list[str], limit: int) -> tuple[list[Any], bool]:
-    budget = [limit]
+    budget = Budget(limit)
 
-    def build(fd: int, prefix: str) -> list[dict[str, Any]]:
+    def build(fd: int, prefix: str, depth: int) -> list[dict[str, Any]]:
         nodes: list[dict[str, Any]] = []
-        for entry, child in walk(fd, budget, prefix):
+        for entry, child in walk(fd, budget, prefix, depth):
             if excluded(exclude, entry):
                 continue
             if stat.S_ISDIR(entry.mode):
-                children = build(child, entry.relative + "/") if child is not None else []
+                children = build(child, entry.relative + "/", depth + 1) if child is not None else []
                 nodes.append({"name": entry.name, "type": "directory", "children": children})
             else:
                 nodes.append({"name": entry.name, "type": "symlink" if stat.S_ISLNK(entry.mode) else "file"})
         return nodes
 
     with walker.directory(located) as fd:
-        tree = build(fd, "")
-    return tree, budget[0] <= 0
+        tree = build(fd, "", 0)
+    return tree, budget.cut
 
 
 def search(walker: Walker, located: Located, pattern: str, exclude: list[str], limit: int) -> tuple[list[str], bool]:
-    budget = [limit]
+    budget = Budget(limit)
     found: list[str] = []
 
-    def visit(fd: int, prefix: str) -> None:
-        for entry, child in walk(fd, budget, prefix):
+    def visit(fd: int, prefix: str, depth: int) -> None:
+        for entry, child in walk(fd, budget, prefix, depth):
             if excluded(exclude, entry):
                 continue
             if matches(pattern, entry):
                 found.append(os.path.join(located.path, entry.relative))
             if child is not None:
-                visit(child, entry.relative + "/")
+                visit(child, entry.relative + "/", depth + 1)
 
     with walker.directory(located) as fd:
-        visit(fd, "")
-    return found, budget[0] <= 0
+        visit(fd, "", 0)
+    return found, budget.cut
 
 
 def file_info(walker: Walker, located: Located) -> str:

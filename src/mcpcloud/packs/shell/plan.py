@@ -71,11 +71,13 @@ def _program(programs: dict[str, Program], name: str) -> Program:
 
 
 def _candidates(token: str) -> set[str]:
+    """Every reading of the token as a path: itself, an `=value`, a short option's attached value, a file: URL."""
     found = {token}
     if "=" in token:
         found.add(token.split("=", 1)[1])
     if token.startswith("-") and not token.startswith("--"):
         found.update(token[k:] for k in range(2, len(token)))
+    found.update("/" + c[len("file:") :].lstrip("/") for c in list(found) if c.lower().startswith("file:"))
     return found
 
 

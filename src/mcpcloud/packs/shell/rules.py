@@ -94,13 +94,15 @@ def writes_files(rule: Rule, args: list[str]) -> bool:
 
 
 FOLLOW_LINKS = frozenset({"-L", "--dereference", "--follow"})
+FILE_LISTS = frozenset({"--files0-from", "--files-from"})
+"""Options that read the names to work on from a file, where the path checks cannot see them."""
 
 RULES: dict[str, Rule] = {
     "ls": Rule(refused=FOLLOW_LINKS | {"--dereference-command-line-symlink-to-dir"}, refused_letters=frozenset("L")),
     "cat": Rule(),
     "head": Rule(),
     "tail": Rule(),
-    "wc": Rule(),
+    "wc": Rule(refused=FILE_LISTS),
     "cut": Rule(),
     "uniq": Rule(),
     "basename": Rule(),
@@ -109,15 +111,16 @@ RULES: dict[str, Rule] = {
     "echo": Rule(),
     "date": Rule(refused=frozenset({"--set"}), refused_letters=frozenset("s")),
     "stat": Rule(refused=frozenset({"--dereference"}), refused_letters=frozenset("L")),
-    "file": Rule(refused=frozenset({"--compile"}), refused_letters=frozenset("C")),
-    "du": Rule(refused=FOLLOW_LINKS | {"--dereference-args"}, refused_letters=frozenset("L")),
+    "file": Rule(refused=FILE_LISTS | {"--compile"}, refused_letters=frozenset("Cf")),
+    "du": Rule(refused=FOLLOW_LINKS | FILE_LISTS | {"--dereference-args"}, refused_letters=frozenset("L")),
     "diff": Rule(refused=frozenset({"--diff-program", "--dereference"})),
-    "sort": Rule(refused=frozenset({"--compress-program"}), writes=frozenset({"-o", "--output"})),
+    "sort": Rule(refused=FILE_LISTS | {"--compress-program"}, writes=frozenset({"-o", "--output"})),
     "grep": Rule(refused=frozenset({"--dereference-recursive"}), refused_letters=frozenset("R")),
     "rg": Rule(refused=frozenset({"--pre", "--follow", "--search-zip"}), refused_letters=frozenset("Lz")),
     "find": Rule(
         refused=frozenset(
-            {"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls", "-L", "-follow"}
+            {"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls", "-L", "-follow",
+             "-files0-from"}
         )
     ),
     "sed": Rule(
@@ -131,10 +134,10 @@ RULES: dict[str, Rule] = {
             {
                 "--checkpoint-action", "--to-command", "--use-compress-program", "--info-script",
                 "--new-volume-script", "--rmt-command", "--rsh-command", "--absolute-names", "--dereference",
-                "--index-file",
+                "--index-file", "--files-from",
             }
         ),
-        refused_letters=frozenset("IFPh"),
+        refused_letters=frozenset("IFPhT"),
         letters_in_first_word=True,
         always_writes=True,
     ),
