@@ -141,15 +141,15 @@ def _register_reads(ctx: PackContext, fs: Files) -> None:
         """Read several text files at once; a file that cannot be read reports its error without stopping the rest."""
         parts, total = [], 0
         for path in paths:
-            if total >= settings.max_read_bytes:
-                parts.append(f"{path}: skipped - the combined read cap of {settings.max_read_bytes} bytes was reached")
-                continue
             try:
                 text = fs.read_text(path, None, None)
             except PathRefused as exc:
                 parts.append(f"{path}: Error - {exc}")
                 continue
             total += len(text.encode())
+            if total > settings.max_read_bytes:
+                parts.append(f"{path}: skipped - the combined read cap of {settings.max_read_bytes} bytes was reached")
+                continue
             parts.append(f"{path}:\n{text}\n")
         return "\n---\n".join(parts)
 
