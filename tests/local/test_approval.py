@@ -28,8 +28,9 @@ async def test_granted_approval_shows_the_path_and_diff_then_writes(sandbox: San
     approver = Approver()
     async with Client(sandbox.params(**WRITES), mode=mode, elicitation_callback=approver) as client:
         result = await client.call_tool("write_file", {"path": "hello.txt", "content": "goodbye\n"})
-        edit = await client.call_tool("edit_file", {"path": "hello.txt", "edits": [{"oldText": "good", "newText": "fare"}],
-                                                    "dryRun": True})
+        edit = await client.call_tool(
+            "edit_file", {"path": "hello.txt", "edits": [{"oldText": "good", "newText": "fare"}], "dryRun": True}
+        )
     assert not result.is_error and not edit.is_error, text_of(result)
     assert (sandbox.root / "hello.txt").read_text() == "goodbye\n"
     assert len(approver.asked) == 1, "a dry run changes nothing and asks nobody"
@@ -39,8 +40,11 @@ async def test_granted_approval_shows_the_path_and_diff_then_writes(sandbox: San
     sandbox.assert_untouched()
 
 
-@pytest.mark.parametrize("answer", [Approver("accept", approve=False), Approver("decline"), Approver("cancel")],
-                         ids=["unchecked", "declined", "cancelled"])
+@pytest.mark.parametrize(
+    "answer",
+    [Approver("accept", approve=False), Approver("decline"), Approver("cancel")],
+    ids=["unchecked", "declined", "cancelled"],
+)
 async def test_a_declined_approval_changes_nothing(sandbox: Sandbox, mode: str, answer: Approver) -> None:
     async with Client(sandbox.params(**WRITES), mode=mode, elicitation_callback=answer) as client:
         result = await client.call_tool("move_file", {"source": "hello.txt", "destination": "moved.txt"})
@@ -75,19 +79,34 @@ async def test_an_approval_cannot_be_replayed_for_other_arguments_or_twice(sandb
         refusals = []
         for other in ({"path": "b.txt", "content": "approved content"}, {"path": "a.txt", "content": "other content"}):
             try:
-                replay = await session.call_tool("write_file", other, input_responses=APPROVED,
-                                                 request_state=question.request_state, allow_input_required=True)
+                replay = await session.call_tool(
+                    "write_file",
+                    other,
+                    input_responses=APPROVED,
+                    request_state=question.request_state,
+                    allow_input_required=True,
+                )
                 refusals.append(replay.is_error and text_of(replay))
             except MCPError as exc:  # the SDK's own request binding may refuse it first
                 refusals.append(exc.error.message)
         forged = await session.call_tool("write_file", args, input_responses=APPROVED, allow_input_required=True)
         assert forged.is_error and "was given for another call" in text_of(forged), "an answer nobody was asked"
-        granted = await session.call_tool("write_file", args, input_responses=APPROVED,
-                                          request_state=question.request_state, allow_input_required=True)
+        granted = await session.call_tool(
+            "write_file",
+            args,
+            input_responses=APPROVED,
+            request_state=question.request_state,
+            allow_input_required=True,
+        )
         assert not granted.is_error, text_of(granted)
         (sandbox.root / "a.txt").unlink()
-        again = await session.call_tool("write_file", args, input_responses=APPROVED,
-                                        request_state=question.request_state, allow_input_required=True)
+        again = await session.call_tool(
+            "write_file",
+            args,
+            input_responses=APPROVED,
+            request_state=question.request_state,
+            allow_input_required=True,
+        )
         assert again.is_error and "already used" in text_of(again)
     assert all(refusals), refusals
     assert sorted(p.name for p in sandbox.root.iterdir()) == ["hello.txt"]
@@ -110,13 +129,15 @@ async def test_commands_that_write_ask_with_argv_and_cwd_and_read_only_ones_do_n
         listed = await client.call_tool("run_command", {"argv": ["ls"], "cwd": "sub"})
         made = await client.call_tool("run_command", {"argv": ["mkdir", "new dir"], "cwd": "sub"})
     assert not listed.is_error and not made.is_error
-    assert approver.asked == [f"Allow run_command?\n\nRun: mkdir 'new dir'\nIn: {sandbox.root / 'sub'}\nProgram: "
-                              + approver.asked[0].rsplit("Program: ", 1)[1]]
+    assert approver.asked == [
+        f"Allow run_command?\n\nRun: mkdir 'new dir'\nIn: {sandbox.root / 'sub'}\nProgram: "
+        + approver.asked[0].rsplit("Program: ", 1)[1]
+    ]
     assert (sandbox.root / "sub/new dir").is_dir()
     async with Client(sandbox.params("core,shell", **env), mode=mode) as client:
         refused = await client.call_tool("run_command", {"argv": ["mkdir", "other"]})
         allowed = await client.call_tool("run_command", {"argv": ["ls"]})
-    assert refused.is_error and "run_command = \"never\"" in text_of(refused) and not allowed.is_error
+    assert refused.is_error and 'run_command = "never"' in text_of(refused) and not allowed.is_error
     assert not (sandbox.root / "other").exists()
     sandbox.assert_untouched()
 
@@ -133,7 +154,9 @@ async def test_any_packs_tool_can_require_approval_with_its_arguments_shown(sand
 
 
 def test_approval_settings_naming_no_tool_are_a_configuration_error(sandbox: Sandbox) -> None:
-    env = server_env(MCPCLOUD_PACK__FILESYSTEM__ROOTS=json.dumps([str(sandbox.root)]),
-                     MCPCLOUD_APPROVAL__TOOLS='{"wirte_file": "never"}')
+    env = server_env(
+        MCPCLOUD_PACK__FILESYSTEM__ROOTS=json.dumps([str(sandbox.root)]),
+        MCPCLOUD_APPROVAL__TOOLS='{"wirte_file": "never"}',
+    )
     done = subprocess.run([MCPCLOUD, "tools", "--packs", "core,filesystem"], env=env, capture_output=True, text=True)
     assert done.returncode == 2 and "approval.tools.wirte_file: no enabled tool has this name" in done.stderr

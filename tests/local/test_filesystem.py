@@ -12,7 +12,6 @@ import subprocess
 import threading
 from pathlib import Path
 
-import pytest
 from local_helpers import Sandbox, no_approval, text_of
 from mcp import Client
 from tests.conftest import MCPCLOUD, server_env
@@ -56,8 +55,13 @@ async def test_same_tools_and_arguments_as_the_reference_server(sandbox: Sandbox
 def test_read_only_unless_allowed_and_writes_need_the_write_scope(sandbox: Sandbox) -> None:
     def tools(**env: str) -> dict[str, list[str]]:
         env = {"MCPCLOUD_PACK__FILESYSTEM__ROOTS": json.dumps([str(sandbox.root)]), **env}
-        listed = subprocess.run([MCPCLOUD, "tools", "--json", "--packs", "filesystem"], env=server_env(**env),
-                                capture_output=True, text=True, check=True).stdout
+        listed = subprocess.run(
+            [MCPCLOUD, "tools", "--json", "--packs", "filesystem"],
+            env=server_env(**env),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         return {tool["name"]: tool["scopes"] for tool in json.loads(listed)}
 
     read_only = tools()
@@ -221,8 +225,12 @@ async def test_size_caps_and_binary_detection(sandbox: Sandbox) -> None:
     (sandbox.root / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     for name in ("one.txt", "two.txt"):
         (sandbox.root / name).write_text("y" * 150)
-    env = {**WRITES, "MCPCLOUD_PACK__FILESYSTEM__MAX_READ_BYTES": "200", "MCPCLOUD_PACK__FILESYSTEM__MAX_WRITE_BYTES": "100",
-           "MCPCLOUD_PACK__FILESYSTEM__MAX_ENTRIES": "3"}
+    env = {
+        **WRITES,
+        "MCPCLOUD_PACK__FILESYSTEM__MAX_READ_BYTES": "200",
+        "MCPCLOUD_PACK__FILESYSTEM__MAX_WRITE_BYTES": "100",
+        "MCPCLOUD_PACK__FILESYSTEM__MAX_ENTRIES": "3",
+    }
     async with Client(sandbox.params(**env)) as client:
         error, text = await call(client, "read_text_file", path="big.txt")
         assert error and "max_read_bytes" in text
@@ -254,21 +262,26 @@ async def test_writes_are_atomic_keep_permissions_and_leave_no_temporary_files(s
     before = target.stat()
     async with Client(sandbox.params(**WRITES)) as client:
         assert (await call(client, "write_file", path="hello.txt", content="replaced\n"))[0] is False
-        error, diff = await call(client, "edit_file", path="hello.txt", edits=[{"oldText": "replaced", "newText": "edited"}],
-                                 dryRun=True)
+        error, diff = await call(
+            client, "edit_file", path="hello.txt", edits=[{"oldText": "replaced", "newText": "edited"}], dryRun=True
+        )
         assert not error and "-replaced" in diff and "+edited" in diff
         assert target.read_text() == "replaced\n", "a dry run writes nothing"
         error, text = await call(client, "edit_file", path="hello.txt", edits=[{"oldText": "e", "newText": "E"}])
         assert error and "occurs 2 times" in text
         error, text = await call(client, "edit_file", path="hello.txt", edits=[{"oldText": "absent", "newText": "x"}])
         assert error and "not found" in text
-        assert (await call(client, "edit_file", path="hello.txt", edits=[{"oldText": "replaced", "newText": "edited"}]))[0] is False
+        assert (
+            await call(client, "edit_file", path="hello.txt", edits=[{"oldText": "replaced", "newText": "edited"}])
+        )[0] is False
         assert (await call(client, "create_directory", path="a/b/c"))[0] is False
         assert (await call(client, "move_file", source="hello.txt", destination="a/b/c/moved.txt"))[0] is False
         error, text = await call(client, "move_file", source="a/b/c/moved.txt", destination="a")
         assert error and "already exists" in text
         (sandbox.root / ".git").mkdir()
-        error, text = await call(client, "write_file", path=".git/config", content="[core]\n\tfsmonitor = touch MARKER\n")
+        error, text = await call(
+            client, "write_file", path=".git/config", content="[core]\n\tfsmonitor = touch MARKER\n"
+        )
         assert error and "inside a .git directory" in text
     moved = sandbox.root / "a/b/c/moved.txt"
     assert moved.read_text() == "edited\n"

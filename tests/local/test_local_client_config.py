@@ -4,6 +4,7 @@ really starts a server serving both packs on DIR (and nothing beyond it)."""
 from __future__ import annotations
 
 import json
+
 import pytest
 from click.testing import CliRunner
 from local_helpers import Sandbox, text_of
@@ -23,8 +24,18 @@ async def test_a_written_entry_serves_both_packs_on_the_directory(
     elsewhere = tmp_path_factory.mktemp("client")  # not in the sandbox, whose outside must stay unchanged
     path = elsewhere / "claude_desktop_config.json"
     path.write_text(json.dumps({"mcpServers": {"other": {"command": "x"}}}))
-    code, _, err = client_config("claude-desktop", "--packs", "core,filesystem,shell", "--root", str(sandbox.root),
-                                 "--name", "local", "--write", "--path", str(path))
+    code, _, err = client_config(
+        "claude-desktop",
+        "--packs",
+        "core,filesystem,shell",
+        "--root",
+        str(sandbox.root),
+        "--name",
+        "local",
+        "--write",
+        "--path",
+        str(path),
+    )
     assert code == 0, err
     servers = json.loads(path.read_text())["mcpServers"]
     assert set(servers) == {"other", "local"}, "the other entries are kept"
@@ -43,12 +54,15 @@ async def test_a_written_entry_serves_both_packs_on_the_directory(
     sandbox.assert_untouched(text_of(outside))
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--packs", "core,filesystem"], "needs --root DIR"),
-    (["--root", "."], "add them to --packs"),
-    (["--packs", "filesystem", "--root", "/no/such/dir"], "is not an existing directory"),
-    (["--packs", "shell", "--root", ".", "--url", "https://mcp.example.com/mcp"], "do not go with --url"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--packs", "core,filesystem"], "needs --root DIR"),
+        (["--root", "."], "add them to --packs"),
+        (["--packs", "filesystem", "--root", "/no/such/dir"], "is not an existing directory"),
+        (["--packs", "shell", "--root", ".", "--url", "https://mcp.example.com/mcp"], "do not go with --url"),
+    ],
+)
 def test_local_pack_options_misused_say_what_to_do(args: list[str], message: str) -> None:
     code, out, err = client_config("claude-desktop", *args)
     assert code == 2 and message in err and out == ""

@@ -74,9 +74,16 @@ async def test_shells_and_interpreters_are_never_started(sandbox: Sandbox) -> No
 
 async def test_shell_syntax_in_arguments_is_only_text(sandbox: Sandbox) -> None:
     async with Client(sandbox.params("core,shell", **shell_env(sandbox))) as client:
-        for injected in ("x; touch MARKER", "$(touch MARKER)", "`touch MARKER`", "x\ntouch MARKER", "x | touch MARKER",
-                         "x && touch MARKER", "x > MARKER"):
-            error, text, result = await run(client, ["ls", injected])
+        for injected in (
+            "x; touch MARKER",
+            "$(touch MARKER)",
+            "`touch MARKER`",
+            "x\ntouch MARKER",
+            "x | touch MARKER",
+            "x && touch MARKER",
+            "x > MARKER",
+        ):
+            error, _, result = await run(client, ["ls", injected])
             assert not error and result["exit_code"] != 0 and "No such file" in result["stderr"], injected
         error, _, result = await run(client, ["ls", "-1"])
         assert not error and result["stdout"] == "hello.txt\n"
@@ -103,7 +110,8 @@ async def test_find_cannot_execute_delete_or_follow_links(sandbox: Sandbox) -> N
 
 def _repository(root: Path) -> None:
     subprocess.run(["git", "init", "-q", str(root)], check=True)
-    (root / ".git/config").write_text(textwrap.dedent("""\
+    (root / ".git/config").write_text(
+        textwrap.dedent("""\
         [core]
         \trepositoryformatversion = 0
         \tbare = false
@@ -114,7 +122,8 @@ def _repository(root: Path) -> None:
         [user]
         \tname = Test
         \temail = test@example.com
-        """))
+        """)
+    )
     hook = root / ".git/hooks/pre-commit"
     hook.write_text("#!/bin/sh\ntouch MARKER\n")
     hook.chmod(0o755)
@@ -152,12 +161,24 @@ async def test_git_cannot_be_made_to_run_programs(sandbox: Sandbox) -> None:
             await refused(client, argv, "it can run another program")
         await refused(client, ["git", "fetch", "ext::sh -c touch% MARKER"], "ext::")
         # The repository's own config names fsmonitor, pager and hook programs: none of them runs.
-        for argv in (["git", "add", "hello.txt"], ["git", "status"], ["git", "commit", "-m", "first"], ["git", "log"],
-                     ["git", "diff", "HEAD"]):
+        for argv in (
+            ["git", "add", "hello.txt"],
+            ["git", "status"],
+            ["git", "commit", "-m", "first"],
+            ["git", "log"],
+            ["git", "diff", "HEAD"],
+        ):
             error, text, result = await run(client, argv)
             assert not error and result["exit_code"] == 0, (argv, text)
-    assert "first" in subprocess.run(["git", "-C", str(sandbox.root), "log", "--oneline"], capture_output=True,
-                                     text=True, env={"PATH": "/usr/bin:/bin"}).stdout
+    assert (
+        "first"
+        in subprocess.run(
+            ["git", "-C", str(sandbox.root), "log", "--oneline"],
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin:/bin"},
+        ).stdout
+    )
     sandbox.assert_untouched()
 
 
@@ -176,7 +197,7 @@ async def test_tar_and_sed_cannot_execute_commands(sandbox: Sandbox) -> None:
         error, _, result = await run(client, ["tar", "-cf", "a.tar", "hello.txt"])
         assert not error and result["exit_code"] == 0
         for script in ("1e touch MARKER", "s/hello/x/e", "w MARKER", "r ../outside/secret.txt"):
-            error, text, result = await run(client, ["sed", script, "hello.txt"])
+            error, _, result = await run(client, ["sed", script, "hello.txt"])
             assert not error and result["exit_code"] != 0 and "disabled in sandbox mode" in result["stderr"], script
     sandbox.assert_untouched()
 
@@ -246,7 +267,9 @@ async def test_output_is_capped_and_the_environment_reduced(sandbox: Sandbox) ->
 
 async def test_every_run_and_refusal_is_audited_with_its_argv(sandbox: Sandbox) -> None:
     audit = sandbox.base / "audit.log"
-    env = shell_env(sandbox, MCPCLOUD_AUDIT__ENABLED="true", MCPCLOUD_AUDIT__SINK="file", MCPCLOUD_AUDIT__FILE=str(audit))
+    env = shell_env(
+        sandbox, MCPCLOUD_AUDIT__ENABLED="true", MCPCLOUD_AUDIT__SINK="file", MCPCLOUD_AUDIT__FILE=str(audit)
+    )
     async with Client(sandbox.params("core,shell", **env)) as client:
         await run(client, ["ls", "-1"])
         await refused(client, ["sh", "-c", "id"], "interpreter")
@@ -272,7 +295,9 @@ def test_run_command_is_refused_over_http_unless_allowed(sandbox: Sandbox, tmp_p
     finally:
         server.stop()
     assert error and "refused over HTTP" in text and "allow_on_http = true" in text
-    allowed = start_server(tmp_path, "--packs", "core,shell", env={**env, "MCPCLOUD_PACK__SHELL__ALLOW_ON_HTTP": "true"})
+    allowed = start_server(
+        tmp_path, "--packs", "core,shell", env={**env, "MCPCLOUD_PACK__SHELL__ALLOW_ON_HTTP": "true"}
+    )
     try:
         error, text = anyio.run(call, allowed.url)
     finally:
@@ -280,13 +305,18 @@ def test_run_command_is_refused_over_http_unless_allowed(sandbox: Sandbox, tmp_p
     assert not error and "hello.txt" in text
 
 
-@pytest.mark.parametrize("allow,message", [
-    ("ls,bash", "'bash' is a shell, an interpreter"),
-    ("python3", "'python3' is a shell, an interpreter"),
-    ("ls,nosuchprogram", "has no argument rules in mcpcloud"),
-    ("/bin/ls", "must be a program name found on PATH"),
-])
-def test_the_allowlist_refuses_interpreters_and_programs_without_rules(sandbox: Sandbox, allow: str, message: str) -> None:
+@pytest.mark.parametrize(
+    "allow,message",
+    [
+        ("ls,bash", "'bash' is a shell, an interpreter"),
+        ("python3", "'python3' is a shell, an interpreter"),
+        ("ls,nosuchprogram", "has no argument rules in mcpcloud"),
+        ("/bin/ls", "must be a program name found on PATH"),
+    ],
+)
+def test_the_allowlist_refuses_interpreters_and_programs_without_rules(
+    sandbox: Sandbox, allow: str, message: str
+) -> None:
     env = server_env(MCPCLOUD_PACK__SHELL__ROOTS=json.dumps([str(sandbox.root)]), MCPCLOUD_PACK__SHELL__ALLOW=allow)
     done = subprocess.run([MCPCLOUD, "tools", "--packs", "shell"], env=env, capture_output=True, text=True)
     assert done.returncode == 2 and message in done.stderr, done.stderr

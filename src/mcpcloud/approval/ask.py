@@ -54,7 +54,7 @@ def cannot_ask(tool: str) -> ToolError:
         f"{tool} needs your approval, but this client cannot ask you: it did not declare the elicitation "
         f"capability. Use a client that supports elicitation, or let {tool} run without asking by setting "
         f'[approval.tools] {tool} = "never" in the mcpcloud config file '
-        f"(environment: MCPCLOUD_APPROVAL__TOOLS='{{\"{tool}\": \"never\"}}')."
+        f'(environment: MCPCLOUD_APPROVAL__TOOLS=\'{{"{tool}": "never"}}\').'
     )
 
 

@@ -18,7 +18,7 @@ MAX_PATH_BYTES = 4096
 MAX_NAME_BYTES = 255
 
 
-class PathRefused(Exception):
+class RefusedPathError(Exception):
     """A requested path that is malformed or outside every root; the message is for the caller."""
 
 
@@ -39,15 +39,17 @@ def resolved_root(path: str) -> str:
 
 def check_syntax(requested: str) -> None:
     if not isinstance(requested, str) or not requested.strip():
-        raise PathRefused("The path is empty: give a path inside one of the allowed directories.")
+        raise RefusedPathError("The path is empty: give a path inside one of the allowed directories.")
     if "\x00" in requested:
-        raise PathRefused("The path contains a NUL byte, which no file name can hold; remove it.")
+        raise RefusedPathError("The path contains a NUL byte, which no file name can hold; remove it.")
     encoded = os.fsencode(requested)
     if len(encoded) > MAX_PATH_BYTES:
-        raise PathRefused(f"The path is {len(encoded)} bytes long; the limit is {MAX_PATH_BYTES}.")
+        raise RefusedPathError(f"The path is {len(encoded)} bytes long; the limit is {MAX_PATH_BYTES}.")
     longest = max((len(os.fsencode(part)) for part in requested.split(os.sep)), default=0)
     if longest > MAX_NAME_BYTES:
-        raise PathRefused(f"A name in the path is {longest} bytes long; file names are limited to {MAX_NAME_BYTES}.")
+        raise RefusedPathError(
+            f"A name in the path is {longest} bytes long; file names are limited to {MAX_NAME_BYTES}."
+        )
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class Roots:
             prefix = root if root.endswith(os.sep) else root + os.sep
             if real.startswith(prefix):
                 return Located(root, tuple(real[len(prefix) :].split(os.sep)))
-        raise PathRefused(
+        raise RefusedPathError(
             f"{requested!r} is outside the allowed directories ({self.describe()})"
             + (": a symbolic link on the way points out of them" if real != os.path.normpath(absolute) else "")
             + ". Use a path inside one of them."
@@ -91,6 +93,6 @@ class Roots:
     def contains(self, requested: str, base: str | None = None) -> bool:
         try:
             self.locate(requested, base)
-        except PathRefused:
+        except RefusedPathError:
             return False
         return True

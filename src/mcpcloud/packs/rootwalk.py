@@ -17,7 +17,7 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from mcpcloud.packs.roots import Located, PathRefused, Roots
+from mcpcloud.packs.roots import Located, RefusedPathError, Roots
 
 DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
@@ -40,23 +40,27 @@ def kind(mode: int) -> str:
     return "a special file"
 
 
-def refuse_os_error(exc: OSError, shown: str) -> PathRefused:
+class MissingPathError(RefusedPathError):
+    """The path (or a directory on the way) does not exist."""
+
+
+def refuse_os_error(exc: OSError, shown: str) -> RefusedPathError:
     if exc.errno == errno.ENOENT:
-        return PathRefused(f"{shown}: no such file or directory.")
+        return MissingPathError(f"{shown}: no such file or directory.")
     if exc.errno in (errno.ELOOP, errno.ENOTDIR):
-        return PathRefused(
+        return RefusedPathError(
             f"{shown}: a component is a symbolic link or not a directory (it may have changed while being "
             "opened); symbolic links are not followed here."
         )
     if exc.errno == errno.EACCES or exc.errno == errno.EPERM:
-        return PathRefused(f"{shown}: permission denied.")
+        return RefusedPathError(f"{shown}: permission denied.")
     if exc.errno == errno.EEXIST:
-        return PathRefused(f"{shown}: already exists.")
+        return RefusedPathError(f"{shown}: already exists.")
     if exc.errno == errno.EISDIR:
-        return PathRefused(f"{shown}: is a directory.")
+        return RefusedPathError(f"{shown}: is a directory.")
     if exc.errno == errno.ENOTEMPTY:
-        return PathRefused(f"{shown}: directory not empty.")
-    return PathRefused(f"{shown}: {os.strerror(exc.errno or 0) or exc}.")
+        return RefusedPathError(f"{shown}: directory not empty.")
+    return RefusedPathError(f"{shown}: {os.strerror(exc.errno or 0) or exc}.")
 
 
 class Walker:
@@ -71,7 +75,7 @@ class Walker:
         fd = os.open(root, DIR_FLAGS)
         if _identity(os.fstat(fd)) != self.identities[root]:
             os.close(fd)
-            raise PathRefused(f"The allowed directory {root} was replaced since startup; restart mcpcloud.")
+            raise RefusedPathError(f"The allowed directory {root} was replaced since startup; restart mcpcloud.")
         return fd
 
     @contextmanager
@@ -94,7 +98,7 @@ class Walker:
     def parent(self, located: Located) -> Iterator[tuple[int, str]]:
         """(descriptor of the containing directory, final name); refuses a root itself."""
         if not located.parts:
-            raise PathRefused(f"{located.path} is an allowed directory itself; name something inside it.")
+            raise RefusedPathError(f"{located.path} is an allowed directory itself; name something inside it.")
         with self.directory(Located(located.root, located.parts[:-1])) as fd:
             yield fd, located.parts[-1]
 
@@ -105,14 +109,14 @@ class Walker:
             try:
                 before = os.stat(name, dir_fd=parent, follow_symlinks=False)
                 if not stat.S_ISREG(before.st_mode):
-                    raise PathRefused(f"{located.path} is {kind(before.st_mode)}, not a regular file; refused.")
+                    raise RefusedPathError(f"{located.path} is {kind(before.st_mode)}, not a regular file; refused.")
                 fd = os.open(name, READ_FLAGS, dir_fd=parent)
             except OSError as exc:
                 raise refuse_os_error(exc, located.path) from None
             try:
                 opened = os.fstat(fd)
                 if not stat.S_ISREG(opened.st_mode) or _identity(opened) != _identity(before):
-                    raise PathRefused(f"{located.path} changed while being opened; refused.")
+                    raise RefusedPathError(f"{located.path} changed while being opened; refused.")
                 os.set_blocking(fd, True)
                 yield fd, opened
             finally:
@@ -132,7 +136,7 @@ class Walker:
 def refuse_git_internals(located: Located) -> None:
     """Writes inside `.git` are refused: its config and hooks name programs that git would run."""
     if GIT_DIR in located.parts:
-        raise PathRefused(
+        raise RefusedPathError(
             f"{located.path} is inside a .git directory; writing there could make git run programs "
             "(config, hooks), so it is refused. Use git itself for repository changes."
         )

@@ -22,11 +22,11 @@ from pydantic import Field
 from mcpcloud.approval.preview import Preview, previewed_by
 from mcpcloud.packs import PackContext
 from mcpcloud.packs.filesystem import files, listing
-from mcpcloud.packs.filesystem.listing import MAX_DEPTH
 from mcpcloud.packs.filesystem.edits import EditOperation, apply_edits, unified_diff
+from mcpcloud.packs.filesystem.listing import MAX_DEPTH
 from mcpcloud.packs.filesystem.settings import Settings
-from mcpcloud.packs.rootwalk import Walker
-from mcpcloud.packs.roots import PathRefused, Roots
+from mcpcloud.packs.roots import RefusedPathError, Roots
+from mcpcloud.packs.rootwalk import MissingPathError, Walker
 
 name = "filesystem"
 description = "Read (and, when allowed, change) files below configured root directories."
@@ -44,13 +44,13 @@ Excludes = list[str]
 
 
 def refused_as_tool_errors(fn: Any) -> Any:
-    """A `PathRefused` is the caller's mistake, written for them: it becomes the tool's error text."""
+    """A `RefusedPathError` is the caller's mistake, written for them: it becomes the tool's error text."""
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except PathRefused as exc:
+        except RefusedPathError as exc:
             raise ToolError(str(exc)) from None
 
     return run
@@ -74,19 +74,17 @@ class Files:
         located = self.locate(path)
         try:
             data, whole = files.read_bytes(self.walker, located, self.settings.max_write_bytes)
-        except PathRefused as exc:
-            if "no such file" in str(exc):
-                return None
-            raise
+        except MissingPathError:
+            return None
         if not whole:
-            raise PathRefused(f"{located.path} is larger than the write cap; it cannot be edited here.")
+            raise RefusedPathError(f"{located.path} is larger than the write cap; it cannot be edited here.")
         return files.decode_text(data, located.path)
 
     def edited(self, path: str, edits: list[EditOperation]) -> tuple[str, str, str]:
         located = self.locate(path)
         before = self.current_text(path)
         if before is None:
-            raise PathRefused(f"{located.path}: no such file; edit_file changes existing files (use write_file).")
+            raise RefusedPathError(f"{located.path}: no such file; edit_file changes existing files (use write_file).")
         return located.path, before, apply_edits(before, edits, located.path)
 
     def write_preview(self, path: str, content: str) -> Preview:
@@ -122,11 +120,11 @@ def _register_reads(ctx: PackContext, fs: Files) -> None:
     @read
     @refused_as_tool_errors
     def read_media_file(path: PathArg) -> ImageContent | AudioContent | EmbeddedResource:
-        """Read an image or audio file (or any other file, as a blob) and return it base64-encoded with its MIME type."""
+        """Read an image or audio file (other files come back as a blob), base64-encoded with its MIME type."""
         located = fs.locate(path)
         data, whole = files.read_bytes(fs.walker, located, settings.max_read_bytes)
         if not whole:
-            raise PathRefused(f"{located.path} is larger than the read cap of {settings.max_read_bytes} bytes.")
+            raise RefusedPathError(f"{located.path} is larger than the read cap of {settings.max_read_bytes} bytes.")
         mime = mimetypes.guess_type(located.path)[0] or "application/octet-stream"
         encoded = base64.b64encode(data).decode("ascii")
         if mime.startswith("image/"):
@@ -143,7 +141,7 @@ def _register_reads(ctx: PackContext, fs: Files) -> None:
         for path in paths:
             try:
                 text = fs.read_text(path, None, None)
-            except PathRefused as exc:
+            except RefusedPathError as exc:
                 parts.append(f"{path}: Error - {exc}")
                 continue
             total += len(text.encode())
@@ -179,7 +177,9 @@ def _register_reads(ctx: PackContext, fs: Files) -> None:
         """Find files and directories below a path whose name or relative path matches a glob pattern."""
         found, cut = listing.search(fs.walker, fs.locate(path), pattern, excludePatterns, settings.max_entries)
         text = "\n".join(found) or "No matches found"
-        return text + (f"\n[truncated: stopped after {settings.max_entries} entries or {MAX_DEPTH} levels]" if cut else "")
+        return text + (
+            f"\n[truncated: stopped after {settings.max_entries} entries or {MAX_DEPTH} levels]" if cut else ""
+        )
 
     @read
     @refused_as_tool_errors
@@ -244,7 +244,7 @@ def _register_writes(ctx: PackContext, fs: Files) -> None:
 def _previewing(fn: Any, *args: Any) -> Any:
     try:
         return fn(*args)
-    except PathRefused as exc:
+    except RefusedPathError as exc:
         raise ToolError(str(exc)) from None
 
 

@@ -6,7 +6,7 @@ import difflib
 
 from pydantic import BaseModel, Field
 
-from mcpcloud.packs.roots import PathRefused
+from mcpcloud.packs.roots import RefusedPathError
 
 
 class EditOperation(BaseModel):
@@ -16,18 +16,18 @@ class EditOperation(BaseModel):
 
 def apply_edits(text: str, edits: list[EditOperation], shown: str) -> str:
     if not edits:
-        raise PathRefused("edits is empty: give at least one {oldText, newText} pair.")
+        raise RefusedPathError("edits is empty: give at least one {oldText, newText} pair.")
     for number, edit in enumerate(edits, start=1):
         if not edit.oldText:
-            raise PathRefused(f"Edit {number}: oldText is empty; give the exact text to replace.")
+            raise RefusedPathError(f"Edit {number}: oldText is empty; give the exact text to replace.")
         found = text.count(edit.oldText)
         if found == 0:
-            raise PathRefused(
+            raise RefusedPathError(
                 f"Edit {number}: oldText was not found in {shown} (after the edits before it). "
                 "Copy the text exactly, including whitespace; read the file first if unsure."
             )
         if found > 1:
-            raise PathRefused(
+            raise RefusedPathError(
                 f"Edit {number}: oldText occurs {found} times in {shown}; include more surrounding text so it "
                 "matches exactly once."
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -10,13 +11,13 @@ import secrets
 import stat
 from collections.abc import Callable
 
+from mcpcloud.packs.roots import Located, RefusedPathError
 from mcpcloud.packs.rootwalk import DIR_FLAGS, Walker, kind, refuse_git_internals, refuse_os_error
-from mcpcloud.packs.roots import Located, PathRefused
 
 SNIFF_BYTES = 8192
 
 
-class TooLarge(PathRefused):
+class TooLargeError(RefusedPathError):
     pass
 
 
@@ -46,26 +47,26 @@ def _read_up_to(fd: int, limit: int) -> bytes:
 def decode_text(data: bytes, shown: str, cut: bool = False) -> str:
     """UTF-8 text or a refusal; `cut`: the data ends where a cap cut it, maybe inside a character."""
     if b"\x00" in data[:SNIFF_BYTES]:
-        raise PathRefused(f"{shown} looks binary (it contains NUL bytes); use read_media_file for binary files.")
+        raise RefusedPathError(f"{shown} looks binary (it contains NUL bytes); use read_media_file for binary files.")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         if cut and exc.start >= len(data) - 3 and exc.reason == "unexpected end of data":
             return data[: exc.start].decode("utf-8")  # a cap cut a character in two
-        raise PathRefused(
+        raise RefusedPathError(
             f"{shown} is not UTF-8 text (invalid byte at offset {exc.start}); use read_media_file for binary files."
         ) from None
 
 
 def read_text(walker: Walker, located: Located, cap: int, head: int | None, tail: int | None) -> str:
     if head is not None and tail is not None:
-        raise PathRefused("Give head or tail, not both.")
+        raise RefusedPathError("Give head or tail, not both.")
     for name, value in (("head", head), ("tail", tail)):
         if value is not None and value < 0:
-            raise PathRefused(f"{name} must be zero or more lines, not {value}.")
+            raise RefusedPathError(f"{name} must be zero or more lines, not {value}.")
     data, whole = read_bytes(walker, located, cap, tail=tail is not None)
     if not whole and head is None and tail is None:
-        raise TooLarge(
+        raise TooLargeError(
             f"{located.path} is larger than the read cap of {cap} bytes; read part of it with head or tail, "
             "or raise [pack.filesystem] max_read_bytes."
         )
@@ -90,7 +91,7 @@ def _skip_partial_character(data: bytes) -> bytes:
 def write_atomically(walker: Walker, located: Located, data: bytes, cap: int) -> None:
     """Replace or create the file: a temporary file in the same directory, fsynced, then renamed over it."""
     if len(data) > cap:
-        raise TooLarge(
+        raise TooLargeError(
             f"The content is {len(data)} bytes; the write cap is {cap} bytes ([pack.filesystem] max_write_bytes)."
         )
     refuse_git_internals(located)
@@ -104,7 +105,7 @@ def write_atomically(walker: Walker, located: Located, data: bytes, cap: int) ->
             raise refuse_os_error(exc, located.path) from None
         if existing is not None:
             if not stat.S_ISREG(existing.st_mode):
-                raise PathRefused(f"{located.path} is {kind(existing.st_mode)}; only regular files are replaced.")
+                raise RefusedPathError(f"{located.path} is {kind(existing.st_mode)}; only regular files are replaced.")
             mode = stat.S_IMODE(existing.st_mode)
         temporary = f".mcpcloud-{secrets.token_hex(8)}.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -161,7 +162,7 @@ def move(walker: Walker, source: Located, destination: Located) -> None:
             os.stat(source_name, dir_fd=source_dir, follow_symlinks=False)
             _rename_no_replace(source_dir, source_name, target_dir, target_name)
         except FileExistsError:
-            raise PathRefused(f"{destination.path} already exists; move_file never replaces anything.") from None
+            raise RefusedPathError(f"{destination.path} already exists; move_file never replaces anything.") from None
         except OSError as exc:
             raise refuse_os_error(exc, f"{source.path} -> {destination.path}") from None
 
@@ -198,10 +199,8 @@ def _rename_no_replace(source_dir: int, source: str, target_dir: int, target: st
 
 
 def _unlink_quietly(name: str, dir_fd: int) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(name, dir_fd=dir_fd)
-    except OSError:
-        pass
 
 
 def _read_umask() -> int:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from mcpcloud.packs.rootwalk import DIR_FLAGS, Walker
 from mcpcloud.packs.roots import Located
+from mcpcloud.packs.rootwalk import DIR_FLAGS, Walker
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ class Settings(BaseModel):
     roots: list[str] = Field(
         min_length=1,
         description="Directories the tools may touch (everything below them, nothing else). "
-        'Environment: MCPCLOUD_PACK__FILESYSTEM__ROOTS=\'["/home/me/project"]\'.',
+        "Environment: MCPCLOUD_PACK__FILESYSTEM__ROOTS='[\"/home/me/project\"]'.",
     )
     allow_writes: bool = Field(
         False, description="Offer write_file, edit_file, create_directory and move_file (scope filesystem:write)."

@@ -12,7 +12,7 @@ import json
 import logging
 import os
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
@@ -23,11 +23,11 @@ from mcpcloud.approval.ask import caller_of
 from mcpcloud.approval.preview import Preview, previewed_by
 from mcpcloud.observability.logging import get_logger
 from mcpcloud.packs import PackContext
+from mcpcloud.packs.roots import RefusedPathError, Roots
 from mcpcloud.packs.rootwalk import Walker
-from mcpcloud.packs.roots import PathRefused, Roots
+from mcpcloud.packs.shell import run as runner
 from mcpcloud.packs.shell.plan import Plan, make_plan
 from mcpcloud.packs.shell.programs import resolve_programs
-from mcpcloud.packs.shell import run as runner
 from mcpcloud.packs.shell.run import CommandResult
 from mcpcloud.packs.shell.settings import Settings
 
@@ -64,7 +64,7 @@ def register(ctx: PackContext) -> None:
             )
         try:
             return make_plan(programs, roots, argv, cwd)
-        except PathRefused as exc:
+        except RefusedPathError as exc:
             audit("shell_refused", argv=argv, cwd=cwd, reason=str(exc))
             raise ToolError(str(exc)) from None
 
@@ -75,9 +75,9 @@ def register(ctx: PackContext) -> None:
     @ctx.tool(annotations=RUN)
     @previewed_by(preview)
     async def run_command(
-        argv: list[str] = Field(description='The program and its arguments, one item each: ["git", "log", "-5"].'),
-        cwd: str | None = Field(None, description="Working directory inside the allowed directories (default: the first)."),
-        timeout_seconds: int | None = Field(None, description="Kill the command (and all it started) after this long."),
+        argv: Annotated[list[str], Field(description='The program, then each argument: ["git", "log", "-5"].')],
+        cwd: Annotated[str | None, Field(description="Working directory inside the allowed directories.")] = None,
+        timeout_seconds: Annotated[int | None, Field(description="Kill it and all it started after this.")] = None,
         context: Context | None = None,
     ) -> CommandResult:
         """Run an allowlisted program with arguments (never through a shell) and return its exit code and output.
@@ -99,11 +99,17 @@ def register(ctx: PackContext) -> None:
                 result, seconds = await runner.run_command(
                     plan.program.path, plan.args, cwd_fd, env, timeout, settings.max_output_bytes
                 )
-        except PathRefused as exc:  # the cwd changed (e.g. became a symlink) after it was checked
+        except RefusedPathError as exc:  # the cwd changed (e.g. became a symlink) after it was checked
             raise ToolError(str(exc)) from None
         audit(
-            "shell_run", argv=list(plan.argv), cwd=plan.cwd.path, program=plan.program.path, caller=caller,
-            exit_code=result.exit_code, timed_out=result.timed_out, truncated=result.truncated,
+            "shell_run",
+            argv=list(plan.argv),
+            cwd=plan.cwd.path,
+            program=plan.program.path,
+            caller=caller,
+            exit_code=result.exit_code,
+            timed_out=result.timed_out,
+            truncated=result.truncated,
             duration_ms=round(seconds * 1000, 3),
         )
         return result

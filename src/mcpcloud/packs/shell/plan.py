@@ -12,7 +12,7 @@ import os
 import shlex
 from dataclasses import dataclass
 
-from mcpcloud.packs.roots import Located, PathRefused, Roots
+from mcpcloud.packs.roots import Located, RefusedPathError, Roots
 from mcpcloud.packs.shell.programs import Program
 from mcpcloud.packs.shell.rules import REFUSED_PROGRAMS, Verdict, refused_option, writes_files
 
@@ -33,37 +33,37 @@ class Plan:
 
 def make_plan(programs: dict[str, Program], roots: Roots, argv: list[str], cwd: str | None) -> Plan:
     if not argv:
-        raise PathRefused('argv is empty: give the program, then each argument, e.g. ["git", "status"].')
+        raise RefusedPathError('argv is empty: give the program, then each argument, e.g. ["git", "status"].')
     if any("\x00" in token for token in argv):
-        raise PathRefused("An argument contains a NUL byte, which no program argument can hold; remove it.")
+        raise RefusedPathError("An argument contains a NUL byte, which no program argument can hold; remove it.")
     name, args = argv[0], list(argv[1:])
     program = _program(programs, name)
     located = roots.locate(cwd or roots.paths[0])
     refused = refused_option(program.rule, args)
     if refused is not None:
-        raise PathRefused(
+        raise RefusedPathError(
             f"{name} option {refused!r} is refused: it can run other programs, load code, write unchecked "
             "or follow links out of the allowed directories."
         )
     rule = program.rule
     verdict = rule.check(args) if rule.check else Verdict(args=(*rule.injected, *args), writes=writes_files(rule, args))
     if verdict.refusal:
-        raise PathRefused(verdict.refusal)
+        raise RefusedPathError(verdict.refusal)
     _check_paths(roots, args, located.path)
     return Plan(program, tuple(argv), verdict.args, located, program.read_only and not verdict.writes)
 
 
 def _program(programs: dict[str, Program], name: str) -> Program:
     if os.sep in name:
-        raise PathRefused(f"argv[0] must be a program name, not a path: one of {', '.join(sorted(programs))}.")
+        raise RefusedPathError(f"argv[0] must be a program name, not a path: one of {', '.join(sorted(programs))}.")
     if REFUSED_PROGRAMS.match(name):
-        raise PathRefused(
+        raise RefusedPathError(
             f"{name!r} is a shell, an interpreter or a program that runs other programs; run_command never starts "
             "one. Give the program you want as argv[0] and its arguments as separate items (no shell syntax)."
         )
     program = programs.get(name)
     if program is None:
-        raise PathRefused(
+        raise RefusedPathError(
             f"{name!r} is not an allowed program (allowed: {', '.join(sorted(programs)) or 'none'}). "
             "Add it to [pack.shell] allow in the mcpcloud config to allow it."
         )
@@ -87,9 +87,9 @@ def _check_paths(roots: Roots, args: list[str], cwd: str) -> None:
             if not candidate:
                 continue
             looks_like_path = os.sep in candidate or candidate in (".", "..")
-            if looks_like_path or os.path.lexists(os.path.join(cwd, candidate)):
-                if not roots.contains(candidate, base=cwd):
-                    raise PathRefused(
-                        f"Argument {token!r} names a path outside the allowed directories ({roots.describe()}), "
-                        "directly or through a symbolic link; only paths inside them may be given."
-                    )
+            is_path = looks_like_path or os.path.lexists(os.path.join(cwd, candidate))
+            if is_path and not roots.contains(candidate, base=cwd):
+                raise RefusedPathError(
+                    f"Argument {token!r} names a path outside the allowed directories ({roots.describe()}), "
+                    "directly or through a symbolic link; only paths inside them may be given."
+                )

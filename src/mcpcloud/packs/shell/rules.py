@@ -87,9 +87,9 @@ def writes_files(rule: Rule, args: list[str]) -> bool:
         name = _long_name(token) if token.startswith("--") else token
         if name in rule.writes:
             return True
-        if token.startswith("-") and not token.startswith("--"):
-            if {option[1:] for option in rule.writes if len(option) == 2} & set(cluster_letters(token[1:])):
-                return True
+        short = token.startswith("-") and not token.startswith("--")
+        if short and {option[1:] for option in rule.writes if len(option) == 2} & set(cluster_letters(token[1:])):
+            return True
     return False
 
 
@@ -119,8 +119,20 @@ RULES: dict[str, Rule] = {
     "rg": Rule(refused=frozenset({"--pre", "--follow", "--search-zip"}), refused_letters=frozenset("Lz")),
     "find": Rule(
         refused=frozenset(
-            {"-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls", "-L", "-follow",
-             "-files0-from"}
+            {
+                "-exec",
+                "-execdir",
+                "-ok",
+                "-okdir",
+                "-delete",
+                "-fprint",
+                "-fprint0",
+                "-fprintf",
+                "-fls",
+                "-L",
+                "-follow",
+                "-files0-from",
+            }
         )
     ),
     "sed": Rule(
@@ -132,9 +144,17 @@ RULES: dict[str, Rule] = {
     "tar": Rule(
         refused=frozenset(
             {
-                "--checkpoint-action", "--to-command", "--use-compress-program", "--info-script",
-                "--new-volume-script", "--rmt-command", "--rsh-command", "--absolute-names", "--dereference",
-                "--index-file", "--files-from",
+                "--checkpoint-action",
+                "--to-command",
+                "--use-compress-program",
+                "--info-script",
+                "--new-volume-script",
+                "--rmt-command",
+                "--rsh-command",
+                "--absolute-names",
+                "--dereference",
+                "--index-file",
+                "--files-from",
             }
         ),
         refused_letters=frozenset("IFPhT"),
@@ -149,6 +169,25 @@ RULES: dict[str, Rule] = {
 }
 
 READ_ONLY_DEFAULT = (  # git: only its read-only subcommands (git.py decides per call)
-    "git", "ls", "cat", "head", "tail", "wc", "cut", "basename", "dirname", "pwd", "echo", "date", "stat", "file", "du",
-    "diff", "sort", "grep", "rg", "find", "sed",
+    "git",
+    "ls",
+    "cat",
+    "head",
+    "tail",
+    "wc",
+    "cut",
+    "basename",
+    "dirname",
+    "pwd",
+    "echo",
+    "date",
+    "stat",
+    "file",
+    "du",
+    "diff",
+    "sort",
+    "grep",
+    "rg",
+    "find",
+    "sed",
 )

@@ -4,6 +4,7 @@ timeout that kills the whole group, and output capped with a marker saying how m
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import time
@@ -61,7 +62,9 @@ async def run_command(
     out, err = Capture(cap, bytearray()), Capture(cap, bytearray())
     timed_out = False
     try:
-        await asyncio.wait_for(asyncio.gather(out.drain(process.stdout), err.drain(process.stderr), process.wait()), timeout)
+        await asyncio.wait_for(
+            asyncio.gather(out.drain(process.stdout), err.drain(process.stderr), process.wait()), timeout
+        )
     except TimeoutError:
         timed_out = True
     finally:
@@ -79,7 +82,5 @@ async def run_command(
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
