@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,6 +98,28 @@ class Approver:
 def no_approval(**env: str) -> dict[str, str]:
     """Environment that lets every tool run without asking (for tests about something else)."""
     return {"MCPCLOUD_APPROVAL__DEFAULT": "never", **env}
+
+
+def _flip(place: Path, target: Path, stop: threading.Event) -> None:
+    real = place.with_name(place.name + ".real")
+    while not stop.is_set():
+        os.rename(place, real)
+        os.symlink(target, place)
+        os.unlink(place)
+        os.rename(real, place)
+
+
+@contextmanager
+def flipping(place: Path, target: Path) -> Iterator[None]:
+    """While inside: `place` keeps turning from a real directory into a symlink to `target` and back."""
+    stop = threading.Event()
+    flipper = threading.Thread(target=_flip, args=(place, target, stop))
+    flipper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        flipper.join()
 
 
 def pid_alive(pid: int) -> bool:

@@ -9,10 +9,8 @@ import os
 import socket
 import stat
 import subprocess
-import threading
-from pathlib import Path
 
-from local_helpers import Sandbox, no_approval, text_of
+from local_helpers import Sandbox, flipping, no_approval, text_of
 from mcp import Client
 from tests.conftest import MCPCLOUD, server_env
 
@@ -144,35 +142,19 @@ async def test_symlinks_pointing_out_are_neither_read_listed_nor_written(sandbox
     sandbox.assert_untouched(*texts)
 
 
-def _flip_between_directory_and_link(place: Path, target: Path, stop: threading.Event) -> None:
-    """Make `place` a real directory, then a symlink out, then a directory again, as fast as possible."""
-    real = place.with_name(place.name + ".real")
-    while not stop.is_set():
-        os.rename(place, real)
-        os.symlink(target, place)
-        os.unlink(place)
-        os.rename(real, place)
-
-
 async def test_a_symlink_swapped_in_between_check_and_use_is_refused(sandbox: Sandbox) -> None:
     flip = sandbox.root / "flip"
     flip.mkdir()
     (flip / "secret.txt").write_text("inside\n")
-    stop = threading.Event()
-    flipper = threading.Thread(target=_flip_between_directory_and_link, args=(flip, sandbox.outside, stop))
     texts, outcomes = [], set()
     async with Client(sandbox.params(**WRITES)) as client:
-        flipper.start()
-        try:
+        with flipping(flip, sandbox.outside):
             for n in range(150):
                 error, text = await call(client, "read_text_file", path="flip/secret.txt")
                 texts.append(text)
                 outcomes.add("refused" if error else text)
                 error, text = await call(client, "write_file", path=f"flip/written-{n}.txt", content="x")
                 texts.append(text)
-        finally:
-            stop.set()
-            flipper.join()
     assert outcomes <= {"inside\n", "refused"}
     assert not list(sandbox.outside.glob("written-*")), "a write followed the swapped-in link"
     sandbox.assert_untouched(*texts)

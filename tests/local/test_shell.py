@@ -3,6 +3,7 @@ and afterwards no marker file exists (nothing injected ran) and nothing outside 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_helpers import Sandbox, no_approval, pid_alive, text_of
+from local_helpers import Sandbox, flipping, no_approval, pid_alive, text_of
 from mcp import Client
 from tests.conftest import MCPCLOUD, server_env, start_server
 
@@ -129,6 +130,11 @@ def _repository(root: Path) -> None:
     hook.chmod(0o755)
 
 
+def _git_log(root: Path) -> str:
+    done = subprocess.run(["git", "-C", str(root), "log", "--oneline"], capture_output=True, text=True, check=True)
+    return done.stdout
+
+
 async def test_git_cannot_be_made_to_run_programs(sandbox: Sandbox) -> None:
     _repository(sandbox.root)
     async with Client(sandbox.params("core,shell", **shell_env(sandbox))) as client:
@@ -170,15 +176,7 @@ async def test_git_cannot_be_made_to_run_programs(sandbox: Sandbox) -> None:
         ):
             error, text, result = await run(client, argv)
             assert not error and result["exit_code"] == 0, (argv, text)
-    assert (
-        "first"
-        in subprocess.run(
-            ["git", "-C", str(sandbox.root), "log", "--oneline"],
-            capture_output=True,
-            text=True,
-            env={"PATH": "/usr/bin:/bin"},
-        ).stdout
-    )
+    assert "first" in _git_log(sandbox.root)
     sandbox.assert_untouched()
 
 
@@ -233,6 +231,20 @@ async def test_cwd_and_path_arguments_stay_inside_the_roots(sandbox: Sandbox) ->
     sandbox.assert_untouched(*texts)
 
 
+async def test_a_cwd_swapped_for_a_link_out_after_the_check_is_not_entered(sandbox: Sandbox) -> None:
+    flip = sandbox.root / "flip"
+    flip.mkdir()
+    (flip / "inside.txt").write_text("inside")
+    seen = set()
+    async with Client(sandbox.params("core,shell", **shell_env(sandbox))) as client:
+        with flipping(flip, sandbox.outside):
+            for _ in range(100):
+                error, _, result = await run(client, ["ls"], cwd="flip")
+                seen.add("refused" if error else result["stdout"])
+    assert seen <= {"refused", "inside.txt\n"}, seen
+    sandbox.assert_untouched()
+
+
 async def test_timeout_kills_the_whole_process_group(sandbox: Sandbox) -> None:
     pid_file = sandbox.root / "grandchild.pid"
     async with Client(sandbox.params("core,shell", **shell_env(sandbox))) as client:
@@ -245,7 +257,7 @@ async def test_timeout_kills_the_whole_process_group(sandbox: Sandbox) -> None:
     grandchild = int(pid_file.read_text())
     deadline = time.monotonic() + 5
     while pid_alive(grandchild) and time.monotonic() < deadline:
-        time.sleep(0.05)
+        await asyncio.sleep(0.05)
     assert not pid_alive(grandchild), "the background child outlived the timeout"
     sandbox.assert_untouched()
 
@@ -318,6 +330,6 @@ def test_the_allowlist_refuses_interpreters_and_programs_without_rules(
     sandbox: Sandbox, allow: str, message: str
 ) -> None:
     env = server_env(MCPCLOUD_PACK__SHELL__ROOTS=json.dumps([str(sandbox.root)]), MCPCLOUD_PACK__SHELL__ALLOW=allow)
-    done = subprocess.run([MCPCLOUD, "tools", "--packs", "shell"], env=env, capture_output=True, text=True)
+    done = subprocess.run([MCPCLOUD, "tools", "--packs", "shell"], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert os.listdir(sandbox.root) == ["hello.txt"]

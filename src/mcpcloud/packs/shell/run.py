@@ -9,6 +9,7 @@ import os
 import signal
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -48,10 +49,7 @@ async def run_command(
     process = await asyncio.create_subprocess_exec(
         executable,
         *args,
-        # The child changes into the directory this process already opened without following links,
-        # so a symlink swapped into the cwd path after the check cannot move it elsewhere.
-        cwd=f"/proc/self/fd/{cwd_fd}",
-        pass_fds=(cwd_fd,),
+        **_into_directory(cwd_fd),
         env=env,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
@@ -79,6 +77,17 @@ async def run_command(
         truncated=bool(out.dropped or err.dropped),
     )
     return result, time.monotonic() - started
+
+
+PROC_FDS = "/proc/self/fd"
+
+
+def _into_directory(fd: int) -> dict[str, Any]:
+    """Start the child in the directory this process opened without following links (not by its path),
+    so a symlink swapped into the cwd path after the check cannot move it elsewhere."""
+    if os.path.isdir(PROC_FDS):  # Linux: chdir through the descriptor, inherited across fork
+        return {"cwd": f"{PROC_FDS}/{fd}", "pass_fds": (fd,)}
+    return {"preexec_fn": lambda: os.fchdir(fd), "pass_fds": (fd,)}  # other POSIX systems
 
 
 def _kill_group(pid: int) -> None:
