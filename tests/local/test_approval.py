@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from typing import Any
 
 import pytest
 from local_helpers import Approver, Sandbox, text_of
@@ -69,6 +70,13 @@ async def test_a_client_that_cannot_ask_is_refused_with_the_setting_to_change(sa
     sandbox.assert_untouched()
 
 
+async def answered(session: Any, arguments: dict[str, str], state: str | None) -> Any:
+    """write_file sent with an approving answer and the given requestState, as a client could send it."""
+    return await session.call_tool(
+        "write_file", arguments, input_responses=APPROVED, request_state=state, allow_input_required=True
+    )
+
+
 async def test_an_approval_cannot_be_replayed_for_other_arguments_or_twice(sandbox: Sandbox) -> None:
     args = {"path": "a.txt", "content": "approved content"}
     async with Client(sandbox.params(**WRITES), mode=MODERN, elicitation_callback=Approver()) as client:
@@ -79,34 +87,16 @@ async def test_an_approval_cannot_be_replayed_for_other_arguments_or_twice(sandb
         refusals = []
         for other in ({"path": "b.txt", "content": "approved content"}, {"path": "a.txt", "content": "other content"}):
             try:
-                replay = await session.call_tool(
-                    "write_file",
-                    other,
-                    input_responses=APPROVED,
-                    request_state=question.request_state,
-                    allow_input_required=True,
-                )
+                replay = await answered(session, other, question.request_state)
                 refusals.append(replay.is_error and text_of(replay))
             except MCPError as exc:  # the SDK's own request binding may refuse it first
                 refusals.append(exc.error.message)
-        forged = await session.call_tool("write_file", args, input_responses=APPROVED, allow_input_required=True)
+        forged = await answered(session, args, None)
         assert forged.is_error and "was given for another call" in text_of(forged), "an answer nobody was asked"
-        granted = await session.call_tool(
-            "write_file",
-            args,
-            input_responses=APPROVED,
-            request_state=question.request_state,
-            allow_input_required=True,
-        )
+        granted = await answered(session, args, question.request_state)
         assert not granted.is_error, text_of(granted)
         (sandbox.root / "a.txt").unlink()
-        again = await session.call_tool(
-            "write_file",
-            args,
-            input_responses=APPROVED,
-            request_state=question.request_state,
-            allow_input_required=True,
-        )
+        again = await answered(session, args, question.request_state)
         assert again.is_error and "already used" in text_of(again)
     assert all(refusals), refusals
     assert sorted(p.name for p in sandbox.root.iterdir()) == ["hello.txt"]

@@ -10,6 +10,7 @@ import socket
 import stat
 import subprocess
 
+import pytest
 from local_helpers import Sandbox, flipping, no_approval, text_of
 from mcp import Client
 from tests.conftest import MCPCLOUD, server_env
@@ -271,3 +272,19 @@ async def test_writes_are_atomic_keep_permissions_and_leave_no_temporary_files(s
     assert not [p for p in sandbox.root.rglob("*") if p.name.endswith(".tmp")]
     assert not (sandbox.root / ".git/config").exists()
     sandbox.assert_untouched()
+
+
+@pytest.mark.parametrize(
+    "roots,message",
+    [
+        (None, "pack.filesystem.roots: Field required"),
+        ("/no/such/directory", "root '/no/such/directory' is not an existing directory"),
+        ("[]", "pack.filesystem.roots: Value should have at least 1 item"),
+    ],
+)
+def test_roots_must_be_given_and_exist(roots: str | None, message: str) -> None:
+    env = server_env(**({"MCPCLOUD_PACK__FILESYSTEM__ROOTS": roots} if roots is not None else {}))
+    done = subprocess.run(
+        [MCPCLOUD, "tools", "--packs", "filesystem"], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 2 and message in done.stderr, done.stderr

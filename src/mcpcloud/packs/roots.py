@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
 
 MAX_PATH_BYTES = 4096
 MAX_NAME_BYTES = 255
@@ -30,11 +32,21 @@ def parse_roots(value: Any) -> Any:
     return value
 
 
+def resolved_roots(paths: list[str]) -> list[str]:
+    return [resolved_root(path) for path in paths]
+
+
 def resolved_root(path: str) -> str:
     real = os.path.realpath(os.path.expanduser(path))
     if not os.path.isdir(real):
         raise ValueError(f"root {path!r} is not an existing directory")
     return real
+
+
+RootList = Annotated[
+    list[str], BeforeValidator(lambda value: parse_roots(value)), AfterValidator(resolved_roots), Field(min_length=1)
+]
+"""A settings field of root directories: a list in TOML, a JSON list or OS path list in the environment."""
 
 
 def check_syntax(requested: str) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from mcpcloud.packs.roots import Located, RefusedPathError, Roots
 from mcpcloud.packs.shell.programs import Program
-from mcpcloud.packs.shell.rules import REFUSED_PROGRAMS, Verdict, refused_option, writes_files
+from mcpcloud.packs.shell.rules import NEVER_STARTED, REFUSED_PROGRAMS, Verdict, refused_option, writes_files
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,8 @@ def _program(programs: dict[str, Program], name: str) -> Program:
         raise RefusedPathError(f"argv[0] must be a program name, not a path: one of {', '.join(sorted(programs))}.")
     if REFUSED_PROGRAMS.match(name):
         raise RefusedPathError(
-            f"{name!r} is a shell, an interpreter or a program that runs other programs; run_command never starts "
-            "one. Give the program you want as argv[0] and its arguments as separate items (no shell syntax)."
+            f"{name!r} {NEVER_STARTED}. Give the program you want as argv[0] and its arguments as separate items "
+            "(no shell syntax)."
         )
     program = programs.get(name)
     if program is None:

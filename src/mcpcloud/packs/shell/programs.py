@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from mcpcloud.errors import ConfigError
 from mcpcloud.packs.shell import git as _git  # noqa: F401  (adds git's rules to RULES)
-from mcpcloud.packs.shell.rules import REFUSED_PROGRAMS, RULES, Rule
+from mcpcloud.packs.shell.rules import NEVER_STARTED, REFUSED_PROGRAMS, RULES, Rule
 from mcpcloud.packs.shell.settings import DEFAULT_ALLOW, Settings
 
 MULTI_CALL = ("busybox", "toybox")
@@ -37,10 +37,7 @@ def _program(name: str, settings: Settings, search: str) -> Program:
     if os.sep in name or not name:
         raise ConfigError(f"{where} must be a program name found on PATH, not a path")
     if REFUSED_PROGRAMS.match(name):
-        raise ConfigError(
-            f"{where} is a shell, an interpreter or a program that runs other programs; run_command never "
-            "starts those (argument rules cannot make them safe)"
-        )
+        raise ConfigError(f"{where} {NEVER_STARTED} (argument rules cannot make them safe)")
     rule = RULES.get(name)
     custom = settings.programs.get(name)
     if custom is not None:

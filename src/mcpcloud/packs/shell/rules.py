@@ -25,6 +25,9 @@ REFUSED_PROGRAMS = re.compile(
 )
 
 
+NEVER_STARTED = "is a shell, an interpreter or a program that runs other programs; run_command never starts one"
+
+
 @dataclass(frozen=True)
 class Rule:
     refused: frozenset[str] = frozenset()

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from mcpcloud.packs.roots import parse_roots, resolved_root
+from mcpcloud.packs.roots import RootList
 from mcpcloud.packs.shell.rules import READ_ONLY_DEFAULT
 
 DEFAULT_ALLOW = ("git", "ls", "cat", "head", "tail", "wc", "grep", "rg", "find", "diff", "stat", "file", "du", "sort")
@@ -25,7 +25,7 @@ class ProgramRule(BaseModel):
 class Settings(BaseModel):
     model_config = {"extra": "forbid"}
 
-    roots: list[str] = Field(min_length=1, description="Directories cwd and path arguments must be inside.")
+    roots: RootList = Field(description="Directories cwd and path arguments must be inside.")
     allow: list[str] | None = Field(
         None,
         description="Programs run_command may start, by name, resolved on PATH at startup. "
@@ -46,16 +46,6 @@ class Settings(BaseModel):
     default_timeout_seconds: int = Field(30, gt=0, description="Timeout when the call gives none.")
     max_timeout_seconds: int = Field(300, gt=0, description="Largest timeout a call may ask for.")
     max_output_bytes: int = Field(64 * 1024, gt=0, description="Kept of stdout and of stderr each; the rest is cut.")
-
-    @field_validator("roots", mode="before")
-    @classmethod
-    def _parse(cls, value: Any) -> Any:
-        return parse_roots(value)
-
-    @field_validator("roots")
-    @classmethod
-    def _exist(cls, value: list[str]) -> list[str]:
-        return [resolved_root(path) for path in value]
 
     @field_validator("programs", mode="before")
     @classmethod
