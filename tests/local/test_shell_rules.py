@@ -61,6 +61,8 @@ def test_what_runs_and_whether_it_writes(sandbox: Sandbox) -> None:
     assert git_log.args[-3:] == ("--no-ext-diff", "--no-textconv", "-1") and "core.fsmonitor=false" in git_log.args
     assert make_plan(programs(), roots, ["git", "status"], None).read_only
     assert not make_plan(programs(), roots, ["git", "commit", "-m", "x"], None).read_only
+    assert not make_plan(programs(), roots, ["git", "log", "--output=log.txt"], None).read_only
+    assert make_plan(programs(), roots, ["diff", "-r", "a", "b"], None).args[0] == "--no-dereference"
     assert make_plan(programs(), roots, ["rg", "-n", "hello"], None).read_only
     with pytest.raises(RefusedPathError, match="outside the allowed directories"):
         make_plan(programs(), roots, ["rg", "-g/etc/*", "x"], None)

@@ -169,7 +169,8 @@ def git_verdict(args: list[str]) -> Verdict:
     if any(token.startswith("ext::") for token in rest):
         return Verdict(refusal="git URLs of the form ext:: run a command; refused.")
     injected = NO_EXTERNAL_DIFF.get(subcommand, ())
-    return Verdict(args=(*OVERRIDES, *args[:index], subcommand, *injected, *rest), writes=subcommand not in READ_ONLY)
+    writes_output = any(token.split("=", 1)[0] == "--output" for token in rest)  # git diff/log --output=FILE
+    return Verdict(args=(*OVERRIDES, *args[:index], subcommand, *injected, *rest), writes=subcommand not in READ_ONLY or writes_output)
 
 
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "PAGER": "cat", "GIT_EDITOR": "true"}

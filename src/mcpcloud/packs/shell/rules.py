@@ -116,7 +116,8 @@ RULES: dict[str, Rule] = {
     "stat": Rule(refused=frozenset({"--dereference"}), refused_letters=frozenset("L")),
     "file": Rule(refused=FILE_LISTS | {"--compile"}, refused_letters=frozenset("Cf")),
     "du": Rule(refused=FOLLOW_LINKS | FILE_LISTS | {"--dereference-args"}, refused_letters=frozenset("L")),
-    "diff": Rule(refused=frozenset({"--diff-program", "--dereference"})),
+    # diff -r follows symlinks met while recursing, unlike grep -r, find or rg: tell it not to.
+    "diff": Rule(refused=frozenset({"--diff-program", "--dereference"}), injected=("--no-dereference",)),
     "sort": Rule(refused=FILE_LISTS | {"--compress-program"}, writes=frozenset({"-o", "--output"})),
     "grep": Rule(refused=frozenset({"--dereference-recursive"}), refused_letters=frozenset("R")),
     "rg": Rule(refused=frozenset({"--pre", "--follow", "--search-zip"}), refused_letters=frozenset("Lz")),
