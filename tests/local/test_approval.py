@@ -12,7 +12,7 @@ from local_helpers import Approver, Sandbox, text_of
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitResult, InputRequiredResult
-from tests.conftest import MCPCLOUD, server_env
+from tests.conftest import MCPCLOUD, server_env, start_server
 
 MODERN = "2026-07-28"
 ERAS = ["legacy", MODERN]
@@ -152,3 +152,23 @@ def test_approval_settings_naming_no_tool_are_a_configuration_error(sandbox: San
         [MCPCLOUD, "tools", "--packs", "core,filesystem"], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 2 and "approval.tools.wirte_file: no enabled tool has this name" in done.stderr
+
+
+def test_approval_works_over_http_on_both_eras(sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> None:
+    import anyio
+
+    env = {**WRITES, "MCPCLOUD_PACK__FILESYSTEM__ROOTS": json.dumps([str(sandbox.root)])}
+    server = start_server(tmp_path_factory.mktemp("http"), "--packs", "core,filesystem", env=env)
+
+    async def write(mode: str, approver: Approver, name: str) -> bool:
+        async with Client(server.url, mode=mode, elicitation_callback=approver) as client:
+            return (await client.call_tool("write_file", {"path": name, "content": mode})).is_error
+
+    try:
+        for mode in ERAS:
+            assert anyio.run(write, mode, Approver(), f"{mode}.txt") is False
+            assert anyio.run(write, mode, Approver("decline"), f"declined-{mode}.txt") is True
+    finally:
+        server.stop()
+    assert sorted(p.name for p in sandbox.root.iterdir()) == ["2026-07-28.txt", "hello.txt", "legacy.txt"]
+    sandbox.assert_untouched()

@@ -15,6 +15,8 @@ from local_helpers import Sandbox, flipping, no_approval, text_of
 from mcp import Client
 from tests.conftest import MCPCLOUD, server_env
 
+from mcpcloud.packs.filesystem.edits import unified_diff
+
 REFERENCE_TOOLS = {
     "read_text_file": {"path", "head", "tail"},
     "read_media_file": {"path"},
@@ -288,3 +290,9 @@ def test_roots_must_be_given_and_exist(roots: str | None, message: str) -> None:
         [MCPCLOUD, "tools", "--packs", "filesystem"], env=env, capture_output=True, text=True, check=False
     )
     assert done.returncode == 2 and message in done.stderr, done.stderr
+
+
+def test_large_changes_are_summarised_instead_of_diffed() -> None:
+    summary = unified_diff("a\n" * 300_000, "b\n", "/r/big.txt")
+    assert summary.startswith("/r/big.txt: 600000 characters before, 2 after; too large to show as a diff")
+    assert unified_diff("a\n", "b\n", "/r/f").splitlines()[-3:] == ["-a", "+b", "```"]

@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import anyio
 from pydantic_core import to_jsonable_python
 
 PREVIEW_ATTRIBUTE = "__mcpcloud_preview__"
@@ -48,8 +49,9 @@ async def preview_of(fn: Callable[..., Any], tool: str, arguments: dict[str, Any
     if custom is None:
         shown = json.dumps(to_jsonable_python(arguments), indent=2, ensure_ascii=False)
         return Preview(summary=f"Call {tool} with arguments:\n{shown}")
-    result = custom(arguments)
-    return await result if inspect.isawaitable(result) else result
+    if inspect.iscoroutinefunction(custom):
+        return await custom(arguments)
+    return await anyio.to_thread.run_sync(custom, arguments)  # previews read files: not on the event loop
 
 
 def clipped(text: str) -> str:

@@ -35,7 +35,16 @@ def apply_edits(text: str, edits: list[EditOperation], shown: str) -> str:
     return text
 
 
+MAX_DIFF_CHARS = 512 * 1024
+"""Larger texts get a size summary instead of a diff: difflib's matching is quadratic at worst."""
+
+
 def unified_diff(before: str, after: str, shown: str) -> str:
+    if len(before) + len(after) > MAX_DIFF_CHARS:
+        return (
+            f"{shown}: {len(before)} characters before, {len(after)} after; "
+            f"too large to show as a diff (over {MAX_DIFF_CHARS} characters together).\n"
+        )
     lines = difflib.unified_diff(
         before.splitlines(keepends=True), after.splitlines(keepends=True), fromfile=shown, tofile=shown
     )
