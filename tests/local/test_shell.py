@@ -333,3 +333,28 @@ def test_the_allowlist_refuses_interpreters_and_programs_without_rules(
     done = subprocess.run([MCPCLOUD, "tools", "--packs", "shell"], env=env, capture_output=True, text=True, check=False)
     assert done.returncode == 2 and message in done.stderr, done.stderr
     assert os.listdir(sandbox.root) == ["hello.txt"]
+
+
+async def test_git_does_not_reach_repositories_outside_the_roots(sandbox: Sandbox) -> None:
+    _commit_everything(sandbox.base)  # the directory above the root is a repository holding the canaries
+    for name, pointer in (("viafile", None), ("vialink", sandbox.base / ".git")):
+        (sandbox.root / name).mkdir()
+        if pointer is None:
+            (sandbox.root / name / ".git").write_text(f"gitdir: {sandbox.base / '.git'}\n")
+        else:
+            (sandbox.root / name / ".git").symlink_to(pointer)
+    env = shell_env(sandbox)  # takes the outside snapshot after the repository exists
+    texts = []
+    async with Client(sandbox.params("core,shell", **env)) as client:
+        error, text, result = await run(client, ["git", "log", "-p"])
+        assert not error and result["exit_code"] != 0 and "not a git repository" in result["stderr"]
+        texts.append(text)
+        for cwd in ("viafile", "vialink"):
+            texts.append(await refused(client, ["git", "log", "-p"], "leads to a repository outside", cwd=cwd))
+    sandbox.assert_untouched(*texts)
+
+
+def _commit_everything(directory: Path) -> None:
+    git = ["git", "-C", str(directory), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "canaries"]):
+        subprocess.run([*git, *command], check=True, capture_output=True)

@@ -26,6 +26,7 @@ from mcpcloud.packs import PackContext
 from mcpcloud.packs.roots import RefusedPathError, Roots
 from mcpcloud.packs.rootwalk import Walker
 from mcpcloud.packs.shell import run as runner
+from mcpcloud.packs.shell.gitdir import ceiling
 from mcpcloud.packs.shell.plan import Plan, make_plan
 from mcpcloud.packs.shell.programs import resolve_programs
 from mcpcloud.packs.shell.run import CommandResult
@@ -92,6 +93,8 @@ def register(ctx: PackContext) -> None:
             )
         plan = planned(argv, cwd, timeout_seconds)
         env = {key: os.environ[key] for key in settings.env if key in os.environ} | plan.program.rule.env
+        if plan.program.name == "git":
+            env |= ceiling(roots)
         timeout = timeout_seconds or settings.default_timeout_seconds
         caller = caller_of(context) if context is not None else "local"
         try:

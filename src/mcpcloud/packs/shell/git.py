@@ -170,7 +170,10 @@ def git_verdict(args: list[str]) -> Verdict:
         return Verdict(refusal="git URLs of the form ext:: run a command; refused.")
     injected = NO_EXTERNAL_DIFF.get(subcommand, ())
     writes_output = any(token.split("=", 1)[0] == "--output" for token in rest)  # git diff/log --output=FILE
-    return Verdict(args=(*OVERRIDES, *args[:index], subcommand, *injected, *rest), writes=subcommand not in READ_ONLY or writes_output)
+    return Verdict(
+        args=(*OVERRIDES, *args[:index], subcommand, *injected, *rest),
+        writes=subcommand not in READ_ONLY or writes_output,
+    )
 
 
 GIT_ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "PAGER": "cat", "GIT_EDITOR": "true"}

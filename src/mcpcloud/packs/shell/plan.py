@@ -13,6 +13,7 @@ import shlex
 from dataclasses import dataclass
 
 from mcpcloud.packs.roots import Located, RefusedPathError, Roots
+from mcpcloud.packs.shell.gitdir import check_git_links
 from mcpcloud.packs.shell.programs import Program
 from mcpcloud.packs.shell.rules import NEVER_STARTED, REFUSED_PROGRAMS, Verdict, refused_option, writes_files
 
@@ -50,6 +51,8 @@ def make_plan(programs: dict[str, Program], roots: Roots, argv: list[str], cwd: 
     if verdict.refusal:
         raise RefusedPathError(verdict.refusal)
     _check_paths(roots, args, located.path)
+    if name == "git":
+        check_git_links(roots, located)
     return Plan(program, tuple(argv), verdict.args, located, program.read_only and not verdict.writes)
 
 
