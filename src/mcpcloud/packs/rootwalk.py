@@ -17,10 +17,22 @@ import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from mcpcloud.errors import ConfigError
 from mcpcloud.packs.roots import Located, RefusedPathError, Roots
 
-DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
+POSIX = os.name == "posix"
+_flag = os.__dict__.get  # absent on Windows, where `require_posix` stops the packs before any use
+NOFOLLOW = _flag("O_NOFOLLOW", 0)
+CLOEXEC = _flag("O_CLOEXEC", 0)
+DIR_FLAGS = os.O_RDONLY | _flag("O_DIRECTORY", 0) | NOFOLLOW | CLOEXEC
+READ_FLAGS = os.O_RDONLY | NOFOLLOW | _flag("O_NONBLOCK", 0) | _flag("O_NOCTTY", 0) | CLOEXEC
+
+
+def require_posix(pack: str) -> None:
+    if not POSIX or not NOFOLLOW:
+        raise ConfigError(f"pack {pack!r} needs a POSIX system (Linux, macOS): it opens paths without following links")
+
+
 GIT_DIR = ".git"
 
 

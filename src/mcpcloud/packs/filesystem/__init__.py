@@ -26,7 +26,7 @@ from mcpcloud.packs.filesystem.edits import EditOperation, apply_edits, unified_
 from mcpcloud.packs.filesystem.listing import MAX_DEPTH
 from mcpcloud.packs.filesystem.settings import Settings
 from mcpcloud.packs.roots import RefusedPathError, Roots
-from mcpcloud.packs.rootwalk import MissingPathError, Walker
+from mcpcloud.packs.rootwalk import MissingPathError, Walker, require_posix
 
 name = "filesystem"
 description = "Read (and, when allowed, change) files below configured root directories."
@@ -96,6 +96,7 @@ class Files:
 
 
 def register(ctx: PackContext) -> None:
+    require_posix(name)
     settings: Settings = ctx.settings
     fs = Files(settings)
     _register_reads(ctx, fs)

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Callable
 
 from mcpcloud.packs.roots import Located, RefusedPathError
-from mcpcloud.packs.rootwalk import DIR_FLAGS, Walker, kind, refuse_git_internals, refuse_os_error
+from mcpcloud.packs.rootwalk import CLOEXEC, DIR_FLAGS, NOFOLLOW, Walker, kind, refuse_git_internals, refuse_os_error
 
 SNIFF_BYTES = 8192
 
@@ -108,7 +108,7 @@ def write_atomically(walker: Walker, located: Located, data: bytes, cap: int) ->
                 raise RefusedPathError(f"{located.path} is {kind(existing.st_mode)}; only regular files are replaced.")
             mode = stat.S_IMODE(existing.st_mode)
         temporary = f".mcpcloud-{secrets.token_hex(8)}.tmp"
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW | CLOEXEC
         try:
             fd = os.open(temporary, flags, 0o600, dir_fd=parent)
         except OSError as exc:

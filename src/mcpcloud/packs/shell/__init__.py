@@ -24,7 +24,7 @@ from mcpcloud.approval.preview import Preview, previewed_by
 from mcpcloud.observability.logging import get_logger
 from mcpcloud.packs import PackContext
 from mcpcloud.packs.roots import RefusedPathError, Roots
-from mcpcloud.packs.rootwalk import Walker
+from mcpcloud.packs.rootwalk import Walker, require_posix
 from mcpcloud.packs.shell import run as runner
 from mcpcloud.packs.shell.gitdir import ceiling
 from mcpcloud.packs.shell.plan import Plan, make_plan
@@ -52,6 +52,7 @@ def audit(event: str, **fields: Any) -> None:
 
 
 def register(ctx: PackContext) -> None:
+    require_posix(name)
     settings: Settings = ctx.settings
     programs = resolve_programs(settings)
     roots = Roots(settings.roots)

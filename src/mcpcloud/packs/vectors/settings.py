@@ -33,12 +33,15 @@ class EmbeddingSettings(Section):
 
 class VectorSettings(Section):
     backend: Literal["embedded", "pgvector"] = Field(
-        "embedded", description="`embedded`: a SQLite file searched exactly with NumPy, no server; `pgvector`: PostgreSQL."
+        "embedded",
+        description="`embedded`: a SQLite file searched exactly with NumPy, no server; `pgvector`: PostgreSQL.",
     )
     path: str = Field("mcpcloud-vectors.db", description="embedded: the SQLite file (created if missing).")
     url: str | None = Field(None, description="pgvector: postgresql://user@host:5432/db (password separately).")
     password: SecretStr | None = Field(None, description="pgvector: password (or `password_file`).")
-    schema_name: str = Field("public", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", description="pgvector: schema of the tables.")
+    schema_name: str = Field(
+        "public", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", description="pgvector: schema of the tables."
+    )
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, gt=0)
     pool_timeout_seconds: float = Field(10.0, gt=0)
