@@ -188,3 +188,4 @@ def pack_settings(pack: Pack, raw: dict[str, Any] | None) -> BaseModel:
         return pack.Settings.model_validate(raw or {})
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, prefix=f"pack.{pack.name}.")) from None
+

@@ -34,9 +34,7 @@ WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_
 DatabaseName = Annotated[str | None, Field(description="A configured database name; optional when there is only one.")]
 SqlParams = Annotated[
     list[Any] | dict[str, Any] | None,
-    Field(
-        description="Bound parameters: a list for `%s` (PostgreSQL) / `?` (SQLite), a dict for `%(name)s` / `:name`."
-    ),
+    Field(description="Bound parameters: a list for `%s` (PostgreSQL) / `?` (SQLite), a dict for `%(name)s` / `:name`."),
 ]
 
 
@@ -141,9 +139,7 @@ def register(ctx: PackContext) -> None:
         try:
             offset = decode_cursor(cursor, digest) if cursor else 0
             fetched = await reported(engine.read(statement.sql, params, db.max_rows + 1, offset), DatabaseError)
-            return build_page(
-                fetched, offset=offset, max_rows=db.max_rows, max_bytes=db.max_result_bytes, digest=digest
-            )
+            return build_page(fetched, offset=offset, max_rows=db.max_rows, max_bytes=db.max_result_bytes, digest=digest)
         except PageError as exc:
             raise ToolError(str(exc)) from None
 
@@ -175,3 +171,4 @@ def _refuse_unless(check: Any) -> Any:
         return check()
     except RefusedStatement as exc:
         raise ToolError(f"refused: {exc}") from None
+

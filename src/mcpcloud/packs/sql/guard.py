@@ -55,11 +55,7 @@ def parse_single(sql: str, dialect: str) -> tuple[Statement, exp.Expression]:
     if not sql.strip():
         raise RefusedStatement("the SQL is empty")
     try:
-        tree = [
-            node
-            for node in sqlglot.parse(sql, read=dialect)
-            if node is not None and not isinstance(node, exp.Semicolon)
-        ]
+        tree = [node for node in sqlglot.parse(sql, read=dialect) if node is not None and not isinstance(node, exp.Semicolon)]
     except (ParseError, TokenError) as exc:
         first = str(exc).splitlines()[0]
         raise RefusedStatement(f"cannot parse the SQL ({dialect}): {first}") from None
@@ -106,9 +102,7 @@ def _check_function(node: exp.Expression) -> None:
     if isinstance(node, exp.Func):
         name = _function_name(node)
         if name in DENIED_FUNCTIONS:
-            raise RefusedStatement(
-                f"function {name}() is not allowed: it can change server state or reach outside the database"
-            )
+            raise RefusedStatement(f"function {name}() is not allowed: it can change server state or reach outside the database")
 
 
 def _kind(node: exp.Expression) -> str:

@@ -97,9 +97,7 @@ class PostgresEngine:
     async def read(self, statement: str, params: Params, limit: int, offset: int) -> Rows:
         async with self._read_only() as cursor:
             await cursor.execute(page_sql(statement, limit, offset), params)
-            return Rows(
-                columns=[d.name for d in cursor.description or ()], rows=[list(r) for r in await cursor.fetchall()]
-            )
+            return Rows(columns=[d.name for d in cursor.description or ()], rows=[list(r) for r in await cursor.fetchall()])
 
     async def explain(self, statement: str, params: Params) -> Any:
         async with self._read_only() as cursor:
