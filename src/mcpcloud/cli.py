@@ -168,7 +168,8 @@ _add_keys_group()
 @click.option("--path", "path", type=click.Path(dir_okay=False, path_type=Path),
               help="Config file for --write (default: where the client looks).")
 @click.option("--packs", help="Local server: packs to serve, e.g. core,filesystem,shell.")
-@click.option("--root", "roots", multiple=True, help="Local server: directory the filesystem/shell packs may touch (repeatable).")
+@click.option("--root", "roots", multiple=True,
+              help="Local server: directory the filesystem/shell packs may touch (repeatable).")
 def client_config(client: str, url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str,
                   write: bool, path: Path | None, packs: str | None, roots: tuple[str, ...]) -> None:
     """Print (or --write) the configuration a client needs to reach mcpcloud.
