@@ -19,7 +19,7 @@ from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp_types import InputRequiredResult, ToolAnnotations
 
-from mcpcloud.approval.ask import ApprovalGate
+from mcpcloud.approval.ask import ApprovalGate, CallerOf
 from mcpcloud.approval.preview import preview_of
 from mcpcloud.config import ApprovalMode, ApprovalSettings
 from mcpcloud.errors import ConfigError
@@ -35,9 +35,9 @@ def annotated_destructive(annotations: ToolAnnotations) -> bool:
 
 
 class Approvals:
-    def __init__(self, settings: ApprovalSettings) -> None:
+    def __init__(self, settings: ApprovalSettings, caller_of: CallerOf) -> None:
         self.settings = settings
-        self.gate = ApprovalGate(settings.ttl_seconds)
+        self.gate = ApprovalGate(settings.ttl_seconds, caller_of)
 
     def mode(self, tool: str, pack_default: ApprovalMode) -> ApprovalMode:
         return self.settings.tools.get(tool) or self.settings.default or pack_default

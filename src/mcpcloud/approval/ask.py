@@ -10,6 +10,7 @@ setting that would let the tool run without asking.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import Context
@@ -20,11 +21,9 @@ from pydantic import BaseModel, Field
 
 from mcpcloud.approval.binding import Binding, SpentNonces, arguments_digest
 from mcpcloud.approval.preview import Preview, clipped
-from mcpcloud.security.principal import PRINCIPAL_KEY
 
 ANSWER_KEY = "approval"
 ANSWER_FIELD = "approve"
-LOCAL_CALLER = "local"
 
 
 class ApprovalAnswer(BaseModel):
@@ -38,11 +37,8 @@ ANSWER_SCHEMA: dict[str, Any] = {
 }
 
 
-def caller_of(context: Context[Any, Any]) -> str:
-    """The authenticated principal on HTTP; the person at the terminal on stdio."""
-    request = context.request_context.request
-    principal = request.scope.get(PRINCIPAL_KEY) if request is not None else None
-    return principal.id if principal is not None else LOCAL_CALLER
+CallerOf = Callable[[Context[Any, Any]], str]
+"""The id of the principal making a call (the server's `Identity`: the local principal on stdio)."""
 
 
 def question(tool: str, preview: Preview) -> str:
@@ -82,8 +78,9 @@ def accepted(action: str, content: dict[str, Any] | None) -> bool:
 class ApprovalGate:
     """Decides, for one call that needs approval, whether the person approved it."""
 
-    def __init__(self, ttl_seconds: float) -> None:
+    def __init__(self, ttl_seconds: float, caller_of: CallerOf) -> None:
         self.ttl_seconds = ttl_seconds
+        self.caller_of = caller_of
         self.spent = SpentNonces()
 
     async def check(
@@ -107,7 +104,7 @@ class ApprovalGate:
     def _modern(
         self, context: Context[Any, Any], tool: str, arguments: dict[str, Any], preview: Preview
     ) -> InputRequiredResult | None:
-        caller, digest = caller_of(context), arguments_digest(tool, arguments)
+        caller, digest = self.caller_of(context), arguments_digest(tool, arguments)
         answer = (context.input_responses or {}).get(ANSWER_KEY)
         if context.request_state is None and answer is None:
             if not can_elicit(context):

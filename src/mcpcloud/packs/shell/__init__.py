@@ -19,7 +19,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from mcpcloud.approval.ask import caller_of
 from mcpcloud.approval.preview import Preview, previewed_by
 from mcpcloud.observability.logging import get_logger
 from mcpcloud.packs import PackContext
@@ -97,7 +96,7 @@ def register(ctx: PackContext) -> None:
         if plan.program.name == "git":
             env |= ceiling(roots)
         timeout = timeout_seconds or settings.default_timeout_seconds
-        caller = caller_of(context) if context is not None else "local"
+        caller = ctx.caller(context).id if context is not None else None
         try:
             with walker.directory(plan.cwd) as cwd_fd:
                 result, seconds = await runner.run_command(
