@@ -30,11 +30,8 @@ class ApprovalAnswer(BaseModel):
     approve: bool = Field(description="Approve this action? Leave unchecked or decline to refuse it.")
 
 
-ANSWER_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {ANSWER_FIELD: {"type": "boolean", "title": "Approve", "description": "Approve this action?"}},
-    "required": [ANSWER_FIELD],
-}
+ANSWER_SCHEMA: dict[str, Any] = ApprovalAnswer.model_json_schema()
+"""The same form on both eras (the handshake era's `Context.elicit` derives it from the model too)."""
 
 
 CallerOf = Callable[[Context[Any, Any]], str]
