@@ -4,6 +4,7 @@ text from outside came back."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import socket
@@ -15,6 +16,7 @@ from local_helpers import Sandbox, flipping, no_approval, text_of
 from mcp import Client
 from tests.conftest import MCPCLOUD, server_env
 
+from mcpcloud.packs.conformance.media import red_pixel_png
 from mcpcloud.packs.filesystem.edits import unified_diff
 
 REFERENCE_TOOLS = {
@@ -206,7 +208,7 @@ async def test_fifos_sockets_and_devices_are_refused_without_hanging(sandbox: Sa
 
 async def test_size_caps_and_binary_detection(sandbox: Sandbox) -> None:
     (sandbox.root / "big.txt").write_text("".join(f"line {n}\n" for n in range(200)))
-    (sandbox.root / "blob.bin").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    (sandbox.root / "blob 1%.bin").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
     (sandbox.root / "latin1.txt").write_bytes("caf\xe9".encode("latin-1"))
     for name in ("one.txt", "two.txt"):
         (sandbox.root / name).write_text("y" * 150)
@@ -223,7 +225,7 @@ async def test_size_caps_and_binary_detection(sandbox: Sandbox) -> None:
         assert await call(client, "read_text_file", path="big.txt", tail=2) == (False, "line 198\nline 199\n")
         error, text = await call(client, "read_text_file", path="big.txt", head=1, tail=1)
         assert error and "not both" in text
-        error, text = await call(client, "read_text_file", path="blob.bin")
+        error, text = await call(client, "read_text_file", path="blob 1%.bin")
         assert error and "looks binary" in text and "read_media_file" in text
         error, text = await call(client, "read_text_file", path="latin1.txt")
         assert error and "not UTF-8" in text
@@ -235,8 +237,13 @@ async def test_size_caps_and_binary_detection(sandbox: Sandbox) -> None:
         assert "[truncated: more than 3 entries" in tree
         _, found = await call(client, "search_files", path=".", pattern="*.txt")
         assert "[truncated: stopped after 3 entries" in found
-        media = (await client.call_tool("read_media_file", {"path": "blob.bin"})).content[0]
+        media = (await client.call_tool("read_media_file", {"path": "blob 1%.bin"})).content[0]
         assert media.type == "resource" and media.resource.mime_type == "application/octet-stream"
+        assert str(media.resource.uri).endswith("/root/blob%201%25.bin")
+        (sandbox.root / "pixel.png").write_bytes(red_pixel_png())
+        image = (await client.call_tool("read_media_file", {"path": "pixel.png"})).content[0]
+        assert image.type == "image" and image.mime_type == "image/png"
+        assert base64.b64decode(image.data) == red_pixel_png()
     assert not (sandbox.root / "large.txt").exists()
     sandbox.assert_untouched()
 

@@ -13,6 +13,7 @@ import base64
 import functools
 import json
 import mimetypes
+from pathlib import Path
 from typing import Any, Literal
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -132,7 +133,7 @@ def _register_reads(ctx: PackContext, fs: Files) -> None:
             return ImageContent(type="image", data=encoded, mime_type=mime)
         if mime.startswith("audio/"):
             return AudioContent(type="audio", data=encoded, mime_type=mime)
-        blob = BlobResourceContents(uri=f"file://{located.path}", blob=encoded, mime_type=mime)
+        blob = BlobResourceContents(uri=Path(located.path).as_uri(), blob=encoded, mime_type=mime)
         return EmbeddedResource(type="resource", resource=blob)
 
     @read
