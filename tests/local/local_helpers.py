@@ -123,8 +123,13 @@ def flipping(place: Path, target: Path) -> Iterator[None]:
 
 
 def pid_alive(pid: int) -> bool:
+    """Running (a killed process nobody has reaped yet, a zombie, is not: it runs nothing)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"

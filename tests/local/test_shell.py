@@ -262,6 +262,18 @@ async def test_timeout_kills_the_whole_process_group(sandbox: Sandbox) -> None:
     sandbox.assert_untouched()
 
 
+async def test_the_servers_tool_timeout_also_kills_the_process_group(sandbox: Sandbox) -> None:
+    env = shell_env(sandbox, MCPCLOUD_LIMITS__TOOL_TIMEOUT_SECONDS="1")
+    async with Client(sandbox.params("core,shell", **env)) as client:
+        error, text, _ = await run(client, ["spawner", "grandchild.pid"], timeout_seconds=60)
+        assert error and "timed out" in text
+    grandchild = int((sandbox.root / "grandchild.pid").read_text())
+    deadline = time.monotonic() + 5
+    while pid_alive(grandchild) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert not pid_alive(grandchild), "the background child outlived the server's tool timeout"
+
+
 async def test_output_is_capped_and_the_environment_reduced(sandbox: Sandbox) -> None:
     (sandbox.root / "big.txt").write_text("x" * 5000)
     env = shell_env(sandbox, MCPCLOUD_PACK__SHELL__MAX_OUTPUT_BYTES="1000", DEPLOY_TOKEN="do-not-pass-me")
