@@ -43,7 +43,9 @@ class Settings(BaseModel):
     )
     path: str | None = Field(None, description="Where programs are looked up (default: this process's PATH).")
     allow_on_http: bool = Field(False, description="Serve run_command over HTTP too (a shell on a shared service).")
-    default_timeout_seconds: int = Field(30, gt=0, description="Timeout when the call gives none.")
+    default_timeout_seconds: int = Field(
+        25, gt=0, description="Timeout when the call gives none (under [limits]' 30 s default, so it reports first)."
+    )
     max_timeout_seconds: int = Field(300, gt=0, description="Largest timeout a call may ask for.")
     max_output_bytes: int = Field(64 * 1024, gt=0, description="Kept of stdout and of stderr each; the rest is cut.")
 
