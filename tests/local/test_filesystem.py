@@ -251,7 +251,7 @@ async def test_size_caps_and_binary_detection(sandbox: Sandbox) -> None:
 async def test_writes_are_atomic_keep_permissions_and_leave_no_temporary_files(sandbox: Sandbox) -> None:
     target = sandbox.root / "hello.txt"
     target.chmod(0o640)
-    before = target.stat()
+    original = target.open("rb")  # a reader holding the old file: an atomic replace leaves it whole
     async with Client(sandbox.params(**WRITES)) as client:
         assert (await call(client, "write_file", path="hello.txt", content="replaced\n"))[0] is False
         error, diff = await call(
@@ -277,7 +277,9 @@ async def test_writes_are_atomic_keep_permissions_and_leave_no_temporary_files(s
         assert error and "inside a .git directory" in text
     moved = sandbox.root / "a/b/c/moved.txt"
     assert moved.read_text() == "edited\n"
-    assert stat.S_IMODE(moved.stat().st_mode) == 0o640 and moved.stat().st_ino != before.st_ino
+    assert stat.S_IMODE(moved.stat().st_mode) == 0o640
+    with original:
+        assert original.read() == b"hello\n", "the old file was replaced, not rewritten in place"
     assert not [p for p in sandbox.root.rglob("*") if p.name.endswith(".tmp")]
     assert not (sandbox.root / ".git/config").exists()
     sandbox.assert_untouched()
