@@ -60,9 +60,30 @@ async def test_a_written_entry_serves_both_packs_on_the_directory(
         (["--packs", "core,filesystem"], "needs --root DIR"),
         (["--root", "."], "add them to --packs"),
         (["--packs", "filesystem", "--root", "/no/such/dir"], "is not an existing directory"),
-        (["--packs", "shell", "--root", ".", "--url", "https://mcp.example.com/mcp"], "do not go with --url"),
+        (
+            ["--packs", "shell", "--root", ".", "--url", "https://mcp.example.com/mcp"],
+            "with --url add --stdio (hybrid)",
+        ),
     ],
 )
 def test_local_pack_options_misused_say_what_to_do(args: list[str], message: str) -> None:
     code, out, err = client_config("claude-desktop", *args)
     assert code == 2 and message in err and out == ""
+
+
+def test_a_hybrid_entry_can_serve_the_local_packs_too(sandbox: Sandbox) -> None:
+    code, out, err = client_config(
+        "claude-desktop",
+        "--stdio",
+        "--remote",
+        "https://mcp.example.com/mcp",
+        "--packs",
+        "core,filesystem",
+        "--root",
+        str(sandbox.root),
+    )
+    assert code == 0, err
+    entry = json.loads(out)["mcpServers"]["mcpcloud"]
+    assert entry["args"][-2:] == ["--packs", "core,filesystem"]
+    assert json.loads(entry["env"]["MCPCLOUD_PACK__FILESYSTEM__ROOTS"]) == [str(sandbox.root.resolve())]
+    assert "https://mcp.example.com/mcp" in entry["env"].values()
