@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -436,6 +437,9 @@ def _looks_secret(key: str) -> bool:
     return any(word in lowered for word in ("password", "secret", "token", "key", "credential"))
 
 
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
 def redacted(value: Any) -> Any:
     """A printable copy of settings data with every secret replaced."""
     if isinstance(value, BaseModel):
@@ -452,7 +456,8 @@ def redacted(value: Any) -> Any:
 
 
 def redact_url(text: str) -> str:
-    """Hide the password of a `scheme://user:password@host` URL; other text is returned as is."""
+    """Hide the password of a `scheme://user:password@host` URL (and a libpq-style `?password=`)."""
+    text = _QUERY_PASSWORD.sub(lambda m: m.group(1) + REDACTED, text) if "://" in text else text
     scheme, sep, rest = text.partition("://")
     if not sep or "@" not in rest.split("/", 1)[0]:
         return text
