@@ -216,7 +216,7 @@ def _describe(exc: sqlite3.Error, timeout_seconds: float) -> str:
         return f"statement cancelled: it ran longer than the statement timeout of {timeout_seconds:g}s (or the call was cancelled)"
     if text == "string or blob too big":
         return (
-            "a value is larger than this database's per-value limit (max_result_bytes); "
+            "a value or row is larger than max_result_bytes (SQLite stopped building it); "
             "select less of it, e.g. substr(column, 1, 1000) or length(column)"
         )
     if "readonly" in text or "read-only" in text:
