@@ -53,6 +53,11 @@ async def pg(pg_server: str) -> Any:
         async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
             await conn.execute(PG_SCHEMA)
         yield url
+        async with await psycopg.AsyncConnection.connect(pg_server, autocommit=True) as conn:
+            # Should a regression let one through, leave the shared server as it was.
+            await conn.execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE 'mcpcloud_audit%'"
+            )
 
 
 @pytest.fixture
