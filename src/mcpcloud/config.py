@@ -278,6 +278,23 @@ class CacheSettings(Section):
     )
 
 
+ReadinessPolicy = Literal["required", "degraded"]
+
+
+class ReadinessSettings(Section):
+    """How a pack's failing dependency affects `/readyz` (and so whether the replica gets traffic)."""
+
+    default_policy: ReadinessPolicy = Field(
+        "degraded",
+        description="`degraded`: a failing pack is named in /readyz but the replica stays in service (its other "
+        "tools and cached results still work); `required`: a failing pack makes /readyz 503.",
+    )
+    packs: dict[str, ReadinessPolicy] = Field(default_factory=dict, description="Pack name -> policy, overriding the default.")
+    check_timeout_seconds: float = Field(
+        1.0, gt=0, le=30, description="Longest one pack's check may take; keep it below the readiness probe's timeout."
+    )
+
+
 class Settings(BaseSettings):
     """The effective configuration of one mcpcloud process."""
 
@@ -302,6 +319,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
     )
