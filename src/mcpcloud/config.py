@@ -86,6 +86,9 @@ class HTTPSettings(Section):
         25.0, ge=0, description="After SIGTERM, how long in-flight requests may take before the process exits."
     )
     public_url: str | None = Field(None, description="The URL clients use to reach /mcp, if not http://host:port/mcp.")
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="Longest a request body may take to arrive; then 408 and the connection closes."
+    )
 
     @field_validator("path")
     @classmethod

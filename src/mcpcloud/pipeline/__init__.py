@@ -20,6 +20,7 @@ from mcpcloud.pipeline.log_context import LogContext
 from mcpcloud.pipeline.metrics import MetricsStage
 from mcpcloud.pipeline.policies import Policies
 from mcpcloud.pipeline.tracing import SpanAttributes, ToolSpan
+from mcpcloud.pipeline.unicode import refuse_invalid_unicode
 
 
 def build_pipeline(
@@ -34,6 +35,7 @@ def build_pipeline(
     stages.append(LogContext())
     if tracing:
         stages.append(SpanAttributes())
+    stages.append(refuse_invalid_unicode)  # before any stage encodes the parameters
     stages.append(name_caller_mistakes)
     stages.extend(security_stages(policies or Policies.compile(settings, registry)))
     # After the security stages, so a cached result is served only to a caller allowed to call the tool.
