@@ -3,6 +3,8 @@
 Three things the SDK's stdio loop does not do, added here:
 - a line that is not JSON-RPC gets an error reply (id null) instead of silence, including a
   request whose `id` is neither a string nor an integer (the SDK would read it as a notification);
+  a request whose arguments hold a lone surrogate gets INVALID_PARAMS naming the argument (the
+  SDK's strict parser would only say "Parse error" at a column);
 - when stdin closes, requests already read are finished and answered before the process exits
   (a client may write a batch of requests and close its end at once);
 - SIGTERM stops reading, finishes in-flight requests within `http.shutdown_grace_seconds` and
@@ -22,9 +24,10 @@ from mcp.server import stdio as sdk_stdio
 from mcp.server.stdio import stdio_server
 from mcp.shared._context_streams import create_context_streams
 from mcp.shared.message import SessionMessage
-from mcp_types import INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, JSONRPCRequest
+from mcp_types import INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, JSONRPCRequest
 from pydantic import ValidationError
 
+from mcpcloud.pipeline.unicode import lone_surrogate_escape, unicode_problem
 from mcpcloud.server import McpCloud
 
 _INVALID_ID = ErrorData(
@@ -58,23 +61,32 @@ class ScreenedStdin:
     async def __aiter__(self) -> AsyncIterator[str]:
         await self.ready.wait()
         async for line in self.lines:
-            if _has_forbidden_id(line):
-                await self.replies.send(SessionMessage(JSONRPCError(jsonrpc="2.0", id=None, error=_INVALID_ID)))
+            refusal = _refusal(line)
+            if refusal is not None:
+                await self.replies.send(SessionMessage(refusal))
                 continue
             yield line
 
 
-def _has_forbidden_id(line: str) -> bool:
-    if '"id"' not in line:
-        return False  # the common notification: no parse here
+def _refusal(line: str) -> JSONRPCError | None:
+    """The answer to a request the SDK would drop or misreport; None for everything else (the common case, unparsed)."""
+    suspicious_id = '"id"' in line
+    surrogate = lone_surrogate_escape(line)
+    if not (suspicious_id or surrogate):
+        return None
     try:
-        message = json.loads(line)
-    except ValueError:
-        return False  # the SDK answers a parse error
+        message = json.loads(line)  # Python's parser, unlike the SDK's, reads lone surrogates, so we can name where
+    except (ValueError, RecursionError):
+        return None  # the SDK answers a parse error
     if not isinstance(message, dict) or "method" not in message or "id" not in message:
-        return False
+        return None
     request_id = message["id"]
-    return isinstance(request_id, bool) or not isinstance(request_id, (str, int))
+    if isinstance(request_id, bool) or not isinstance(request_id, (str, int)):
+        return JSONRPCError(jsonrpc="2.0", id=None, error=_INVALID_ID)
+    problem = unicode_problem(message.get("params")) if surrogate else None
+    if problem is not None:
+        return JSONRPCError(jsonrpc="2.0", id=request_id, error=ErrorData(code=INVALID_PARAMS, message=problem))
+    return None
 
 
 class InFlight:

@@ -32,20 +32,28 @@ def invalid_unicode(value: Any, path: str) -> Iterator[tuple[str, str, int]]:
             yield from invalid_unicode(item, f"{path}[{position}]")
 
 
-def _where(path: str) -> str:
-    if path.startswith("arguments."):
-        return f"argument {path.removeprefix('arguments.')!r}"
-    return f"parameter {path!r}"
+def unicode_problem(params: Any) -> str | None:
+    """What is wrong with `params` (a request's JSON-RPC params), naming the argument; None when all is valid."""
+    found = next(invalid_unicode(params, ""), None) if isinstance(params, dict) else None
+    if found is None:
+        return None
+    path, char, index = found
+    where = f"argument {path.removeprefix('arguments.')!r}" if path.startswith("arguments.") else f"parameter {path!r}"
+    return (
+        f"{where} is not valid Unicode: a lone surrogate U+{ord(char):04X} at index {index}; "
+        "send the character itself (UTF-8) or a complete surrogate pair"
+    )
+
+
+def lone_surrogate_escape(text: str | bytes) -> bool:
+    """Cheap pre-check for JSON text that may decode to a lone surrogate (`\\udXXX` escapes)."""
+    lowered = text.lower()
+    return (b"\\ud" if isinstance(lowered, bytes) else "\\ud") in lowered
 
 
 async def refuse_invalid_unicode(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    found = next(invalid_unicode(ctx.params, ""), None) if isinstance(ctx.params, dict) else None
-    if found is not None:
-        where, char, index = found
-        raise Refusal(
-            "invalid", 400, INVALID_PARAMS,
-            f"{_where(where)} is not valid Unicode: a lone surrogate U+{ord(char):04X} at index {index}; "
-            "send the character itself (UTF-8) or a complete surrogate pair",
-        ).error()  # fmt: skip
+    problem = unicode_problem(ctx.params)
+    if problem is not None:
+        raise Refusal("invalid", 400, INVALID_PARAMS, problem).error()
     return await call_next(ctx)
 
