@@ -48,12 +48,17 @@ def test_lone_surrogate_in_arguments_names_the_argument_in_a_legacy_session(http
     opened = httpx.post(http_server.url, headers=headers, json=init)
     session = {**headers, "Mcp-Session-Id": opened.headers["mcp-session-id"], "MCP-Protocol-Version": LEGACY}
     httpx.post(http_server.url, headers=session, json={"jsonrpc": "2.0", "method": "notifications/initialized"})
-    call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "echo", "arguments": {"message": "x"}}}
+    call = {
+        "jsonrpc": "2.0",
+        "id": 2,
+        "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"message": "x"}},
+    }
     response = httpx.post(http_server.url, headers={**session, "Accept": "application/json, text/event-stream"},
                           content=with_surrogate(call))  # fmt: skip
     assert response.status_code < 500
     text = response.text
-    payload = json.loads(text[text.index("{"):].splitlines()[0]) if "data:" in text else response.json()
+    payload = json.loads(text[text.index("{") :].splitlines()[0]) if "data:" in text else response.json()
     assert_names_the_argument(payload["error"])
     assert_still_serving(http_server)
 
@@ -72,7 +77,7 @@ def test_not_acceptable_is_406_with_a_json_rpc_body(http_server: RunningServer, 
 
 def _post_raw(server: RunningServer, headers: dict[str, str], body: dict[str, Any]) -> httpx.Response:
     payload = json.dumps(body).encode()
-    lines = [f"POST /mcp HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {len(payload)}",
+    lines = ["POST /mcp HTTP/1.1", f"Host: 127.0.0.1:{server.port}", f"Content-Length: {len(payload)}",
              "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
         sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + payload)
@@ -106,7 +111,7 @@ def test_a_body_shorter_than_its_content_length_gets_408_and_the_connection_clos
 ) -> None:
     headers, body = modern_call("echo", {"message": "x"})
     payload = json.dumps(body).encode()
-    head = [f"POST /mcp HTTP/1.1", f"Host: 127.0.0.1:{impatient_server.port}", f"Content-Length: {len(payload) + 500}",
+    head = ["POST /mcp HTTP/1.1", f"Host: 127.0.0.1:{impatient_server.port}", f"Content-Length: {len(payload) + 500}",
             *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
     with socket.create_connection(("127.0.0.1", impatient_server.port), timeout=20) as sock:
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
@@ -124,7 +129,7 @@ def test_a_body_shorter_than_its_content_length_gets_408_and_the_connection_clos
 def test_a_slow_but_complete_body_is_served(impatient_server: RunningServer) -> None:
     headers, body = modern_call("echo", {"message": "slow"})
     payload = json.dumps(body).encode()
-    head = [f"POST /mcp HTTP/1.1", f"Host: 127.0.0.1:{impatient_server.port}", f"Content-Length: {len(payload)}",
+    head = ["POST /mcp HTTP/1.1", f"Host: 127.0.0.1:{impatient_server.port}", f"Content-Length: {len(payload)}",
             "Connection: close", *(f"{k}: {v}" for k, v in headers.items())]  # fmt: skip
     with socket.create_connection(("127.0.0.1", impatient_server.port), timeout=20) as sock:
         sock.sendall(("\r\n".join(head) + "\r\n\r\n").encode() + payload[:10])

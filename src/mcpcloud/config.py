@@ -87,7 +87,7 @@ class HTTPSettings(Section):
     )
     public_url: str | None = Field(None, description="The URL clients use to reach /mcp, if not http://host:port/mcp.")
     body_timeout_seconds: float = Field(
-        30.0, gt=0, le=3600, description="Longest a request body may take to arrive; then 408 and the connection closes."
+        30.0, gt=0, le=3600, description="Longest a request body may take to arrive; then 408, connection closed."
     )
 
     @field_validator("path")
@@ -292,7 +292,9 @@ class ReadinessSettings(Section):
         description="`degraded`: a failing pack is named in /readyz but the replica stays in service (its other "
         "tools and cached results still work); `required`: a failing pack makes /readyz 503.",
     )
-    packs: dict[str, ReadinessPolicy] = Field(default_factory=dict, description="Pack name -> policy, overriding the default.")
+    packs: dict[str, ReadinessPolicy] = Field(
+        default_factory=dict, description="Pack name -> policy, overriding the default."
+    )
     check_timeout_seconds: float = Field(
         1.0, gt=0, le=30, description="Longest one pack's check may take; keep it below the readiness probe's timeout."
     )

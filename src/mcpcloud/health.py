@@ -31,7 +31,11 @@ class ReadinessReport:
         return [name for name, r in self.checks.items() if not r.ready and not r.required]
 
     def as_json(self) -> dict[str, object]:
-        status = "draining" if self.draining else ("not ready" if not self.ready else "degraded" if self.degraded else "ready")
+        status = (
+            "draining"
+            if self.draining
+            else ("not ready" if not self.ready else "degraded" if self.degraded else "ready")
+        )
         body: dict[str, object] = {
             "status": status,
             "checks": {
@@ -54,7 +58,7 @@ class Health:
 
     checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     timeout_seconds: float = 1.0
-    """Per check; below the readiness probe's own timeout (2 s in deploy/k8s), so a slow check reports, not times out."""
+    """Per check; below the readiness probe's timeout (2 s in deploy/k8s), so a slow check reports, not times out."""
     degraded_ok: frozenset[str] = frozenset()
     """Packs whose failure keeps the replica ready (policy `degraded`)."""
     cache_seconds: float = 1.0

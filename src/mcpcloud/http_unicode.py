@@ -27,7 +27,9 @@ class NameInvalidUnicode:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         version = Headers(scope=scope).get("mcp-protocol-version") if scope["type"] == "http" else None
-        legacy = scope["type"] == "http" and scope["method"] == "POST" and version in (None, *HANDSHAKE_PROTOCOL_VERSIONS)
+        legacy = (
+            scope["type"] == "http" and scope["method"] == "POST" and version in (None, *HANDSHAKE_PROTOCOL_VERSIONS)
+        )
         if not legacy:
             await self.app(scope, receive, send)
             return
@@ -42,7 +44,11 @@ class NameInvalidUnicode:
 
         async def naming_send(message: Message) -> None:
             nonlocal held
-            if message["type"] == "http.response.start" and message["status"] == 400 and lone_surrogate_escape(bytes(body)):
+            if (
+                message["type"] == "http.response.start"
+                and message["status"] == 400
+                and lone_surrogate_escape(bytes(body))
+            ):
                 held = message  # a parse error, most likely: decide once its body is known
                 return
             if held is not None and message["type"] == "http.response.body":

@@ -133,7 +133,9 @@ async def _serve(server: McpCloud) -> None:
                                     # The SDK drops a line that is not JSON-RPC without a word; JSON-RPC 2.0 says
                                     # the peer gets an error (id null), so a client can tell what went wrong.
                                     error = _describe_bad_line(item)
-                                    await write_stream.send(SessionMessage(JSONRPCError(jsonrpc="2.0", id=None, error=error)))
+                                    await write_stream.send(
+                                        SessionMessage(JSONRPCError(jsonrpc="2.0", id=None, error=error))
+                                    )
                                     continue
                                 in_flight.started(item.message)
                                 await to_server.send(item)

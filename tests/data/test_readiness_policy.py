@@ -67,4 +67,8 @@ def test_a_hung_check_answers_within_the_probe_timeout(silent_port: int) -> None
 
 def test_a_policy_for_a_pack_that_is_not_enabled_is_refused() -> None:
     with pytest.raises(ConfigError, match="readiness.packs.sqll: no enabled pack has this name"):
-        build(load_settings(packs="core,sql", pack={"sql": {"databases": {"main": DOWN}}}, readiness={"packs": {"sqll": "required"}}))
+        build(
+            load_settings(
+                packs="core,sql", pack={"sql": {"databases": {"main": DOWN}}}, readiness={"packs": {"sqll": "required"}}
+            )
+        )

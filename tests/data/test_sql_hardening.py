@@ -17,12 +17,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import psycopg
 import pytest
-from tests.wire import modern_call
-from tests.conftest import MCPCLOUD, ROOT, server_env, spawn_server, wait_ready
 from data_helpers import connected, error_text, make_server, make_sqlite
+from tests.conftest import MCPCLOUD, ROOT, server_env, spawn_server, wait_ready
+from tests.wire import modern_call
 
 from mcpcloud.errors import ConfigError
 from mcpcloud.packs.sql.engine import DatabaseError
@@ -82,7 +83,9 @@ def lite_server_for(path: Path, **overrides: Any) -> Any:
 async def pg_state(url: str) -> tuple[Any, ...]:
     """Data, the sequence, advisory locks on our key, replication slots: everything a side effect could touch."""
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        data = await (await conn.execute("SELECT count(*), md5(string_agg(t::text, ',' ORDER BY id)) FROM t")).fetchone()
+        data = await (
+            await conn.execute("SELECT count(*), md5(string_agg(t::text, ',' ORDER BY id)) FROM t")
+        ).fetchone()
         seq = await (await conn.execute("SELECT last_value, is_called FROM s")).fetchone()
         return (*data, *seq, await advisory_locks(conn), await replication_slots(conn))  # type: ignore[misc]
 
@@ -95,7 +98,9 @@ async def advisory_locks(conn: psycopg.AsyncConnection[Any]) -> int:
 
 
 async def replication_slots(conn: psycopg.AsyncConnection[Any]) -> int:
-    row = await (await conn.execute("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'mcpcloud_audit%'")).fetchone()
+    row = await (
+        await conn.execute("SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE 'mcpcloud_audit%'")
+    ).fetchone()
     return int(row[0]) if row else -1
 
 
@@ -147,7 +152,7 @@ async def test_everyday_functions_stay_allowed(pg: str) -> None:
     )
     async with connected(pg_server_for(pg)) as client:
         page = (await client.call_tool("query", {"sql": sql})).structured_content
-        agg = (await client.call_tool("query", {"sql": "SELECT string_agg(name, ',' ORDER BY id) AS s, count(*) FROM t"}))
+        agg = await client.call_tool("query", {"sql": "SELECT string_agg(name, ',' ORDER BY id) AS s, count(*) FROM t"})
     assert page["rows"] == [["ITEM 1", 6, 1, "1.5", "2024-01-02T00:00:00", "42", "1", "small", "1"]]
     assert agg.structured_content["rows"] == [["item 1,item 2,item 3,item 4,item 5", 5]]
 
@@ -160,7 +165,9 @@ async def test_a_vouched_function_is_allowed_by_configuration(pg: str) -> None:
 
 async def test_a_pooled_connection_comes_back_clean_even_past_the_parser(pg: str) -> None:
     """Straight to the engine (no parser): a session lock, setting and temp table must not survive the call."""
-    engine = PostgresEngine(pg, None, timeout_seconds=5, min_size=1, max_size=1, pool_timeout_seconds=5, connect_timeout_seconds=5)
+    engine = PostgresEngine(
+        pg, None, timeout_seconds=5, min_size=1, max_size=1, pool_timeout_seconds=5, connect_timeout_seconds=5
+    )
     await engine.open()
     try:
         before = await pg_state(pg)
@@ -215,7 +222,9 @@ TWO_STATEMENTS = "SELECT 1; COMMIT; DELETE FROM t"
 
 
 async def test_postgres_runs_one_statement_per_call_even_without_the_parser(pg: str) -> None:
-    engine = PostgresEngine(pg, None, timeout_seconds=5, min_size=1, max_size=1, pool_timeout_seconds=5, connect_timeout_seconds=5)
+    engine = PostgresEngine(
+        pg, None, timeout_seconds=5, min_size=1, max_size=1, pool_timeout_seconds=5, connect_timeout_seconds=5
+    )
     await engine.open()
     try:
         before = await pg_state(pg)
@@ -256,7 +265,9 @@ PAGE_ORDER_SQL = "SELECT id, repeat('x', 300) AS pad FROM t ORDER BY id DESC"
 async def test_postgres_pages_keep_order_and_stop_at_the_byte_budget(pg: str) -> None:
     async with connected(pg_server_for(pg, max_result_bytes=1000, max_rows=100)) as client:
         first = (await client.call_tool("query", {"sql": PAGE_ORDER_SQL})).structured_content
-        second = (await client.call_tool("query", {"sql": PAGE_ORDER_SQL, "cursor": first["next_cursor"]})).structured_content
+        second = (
+            await client.call_tool("query", {"sql": PAGE_ORDER_SQL, "cursor": first["next_cursor"]})
+        ).structured_content
         big = await client.call_tool("query", {"sql": "SELECT repeat('x', 5000) AS big"})
     assert [r[0] for r in first["rows"]] == [5, 4, 3] and first["truncated_by"] == "max_result_bytes"
     assert [r[0] for r in second["rows"]] == [2, 1] and not second["truncated"]
@@ -342,7 +353,7 @@ async def test_postgres_statement_is_cancelled_on_the_server_at_the_tool_timeout
                 still_running = int(row[0]) if row else -1
                 if still_running == 0:
                     break
-                time.sleep(0.1)
+                await anyio.sleep(0.1)
         assert still_running == 0, "PostgreSQL is still running the cancelled statement"
         ok = await client.call_tool("query", {"sql": "SELECT count(*) AS n FROM t"})
         assert ok.structured_content["rows"] == [[5]]
@@ -407,8 +418,10 @@ def _call_ignoring_disconnect(url: str) -> Any:
 
 EXECUTE_REFUSALS = [
     ("DO $$ BEGIN EXECUTE 'COPY t TO PROGRAM ''touch {marker}'''; END $$", "DO $$ is not allowed"),
-    ("CREATE FUNCTION leak() RETURNS text LANGUAGE sql AS $$ SELECT pg_read_file('/etc/hostname') $$",
-     "CREATE FUNCTION is not allowed"),
+    (
+        "CREATE FUNCTION leak() RETURNS text LANGUAGE sql AS $$ SELECT pg_read_file('/etc/hostname') $$",
+        "CREATE FUNCTION is not allowed",
+    ),
     ("CREATE PROCEDURE p() LANGUAGE sql AS $$ DELETE FROM t $$", "CREATE PROCEDURE is not allowed"),
     ("ALTER SYSTEM SET log_statement = 'none'", "ALTER SYSTEM is not allowed"),
     ("CREATE EXTENSION IF NOT EXISTS dblink", "CREATE EXTENSION is not allowed"),
@@ -470,8 +483,10 @@ def test_password_in_the_query_string_is_refused_and_never_printed() -> None:
 
 def test_mcpcloud_config_never_prints_a_query_string_password(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
-    config.write_text('packs = ["sql"]\n[pack.sql.databases.main]\nurl = "postgresql://app@db/app?Password=hunter2-secret"\n')
-    result = subprocess.run([MCPCLOUD, "config", "--config", str(config)], capture_output=True, text=True,
+    config.write_text(
+        'packs = ["sql"]\n[pack.sql.databases.main]\nurl = "postgresql://app@db/app?Password=hunter2-secret"\n'
+    )
+    result = subprocess.run([MCPCLOUD, "config", "--config", str(config)], capture_output=True, text=True, check=False,
                             env=server_env(), cwd=ROOT, timeout=60)  # fmt: skip
     assert result.returncode == 2
     assert "not in the URL" in result.stderr

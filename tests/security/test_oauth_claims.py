@@ -7,7 +7,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from security_helpers import InProcessServer, Issuer, bearer, connected, issuer_server, post_call, rsa_key, serving, settings
+from security_helpers import (
+    InProcessServer,
+    Issuer,
+    bearer,
+    connected,
+    issuer_server,
+    post_call,
+    rsa_key,
+    serving,
+    settings,
+)
 
 from mcpcloud.config import OAuthSettings
 from mcpcloud.security.oauth import InvalidToken, OAuthVerifier
@@ -18,7 +28,10 @@ MALFORMED: dict[str, tuple[dict[str, Any], str]] = {
     "scp holds numbers": ({"scope": None, "scp": [1, 2]}, "token claim 'scp' must be a string or a list of strings"),
     "sub is a number": ({"sub": 123}, "token claim 'sub' must be a non-empty string"),
     "sub is empty": ({"sub": ""}, "token claim 'sub' must be a non-empty string"),
-    "client_id is an object": ({"client_id": {"id": "x"}}, "token claim 'client_id' must be a non-empty string, got dict"),
+    "client_id is an object": (
+        {"client_id": {"id": "x"}},
+        "token claim 'client_id' must be a non-empty string, got dict",
+    ),
     "azp is a list": ({"client_id": None, "azp": ["x"]}, "token claim 'azp' must be a non-empty string, got list"),
     "nobody named": ({"sub": None, "client_id": None}, "token names no subject (sub) and no client"),
 }

@@ -56,4 +56,3 @@ async def refuse_invalid_unicode(ctx: ServerRequestContext[Any, Any], call_next:
     if problem is not None:
         raise Refusal("invalid", 400, INVALID_PARAMS, problem).error()
     return await call_next(ctx)
-

@@ -59,7 +59,9 @@ def build_page(fetched: Rows, *, offset: int, max_rows: int, max_bytes: int, dig
     size = len(json.dumps(fetched.columns))
     if fetched.cut_by_bytes and not fetched.rows:
         raise PageError(_too_big(offset, max_bytes))
-    truncated_by = "max_rows" if len(fetched.rows) > max_rows else ("max_result_bytes" if fetched.cut_by_bytes else None)
+    truncated_by = (
+        "max_rows" if len(fetched.rows) > max_rows else ("max_result_bytes" if fetched.cut_by_bytes else None)
+    )
     for raw in fetched.rows[:max_rows]:
         row = [json_safe(value) for value in raw]
         size += len(json.dumps(row, ensure_ascii=False)) + 1

@@ -121,7 +121,7 @@ class PostgresEngine:
             columns = [d.name for d in cursor.description or ()]
             if not columns:
                 return Rows(columns=[], rows=[])
-            sized = sized_page_sql(statement, len(columns), limit, offset, max_bytes, lambda c: f"octet_length({c}::text)")
+            sized = sized_page_sql(statement, len(columns), limit, offset, max_bytes, _text_bytes)
             await _one_statement(cursor, sized, params)
             return split_sized_rows(columns, await cursor.fetchall(), max_bytes)
 
@@ -241,6 +241,10 @@ class PostgresEngine:
                     raise DatabaseError(f"database unreachable: {reason}") from None
                 conn = await stack.enter_async_context(self.pool.connection(timeout=self.pool.timeout_seconds - quick))
             yield conn
+
+
+def _text_bytes(column: str) -> str:
+    return f"octet_length({column}::text)"
 
 
 async def _one_statement(cursor: psycopg.AsyncCursor[Any], statement: str, params: Params) -> None:
