@@ -311,8 +311,8 @@ MEMORY_ATTACKS = {
     "sqlite": "SELECT zeroblob(200000000) AS big",
 }
 
-# Generous: the audit measured +590 MB (PostgreSQL) and +970 MB (SQLite) on this attack; a page is
-# bounded by max_result_bytes (1 MB here) plus Python's per-object overhead.
+# Generous: the audit measured peaks of 704 MB (PostgreSQL) and 1.09 GB (SQLite, from 118 MB) on these
+# attacks; a page is bounded by max_result_bytes (1 MB here) plus Python's per-object overhead.
 MEMORY_GROWTH_BOUND_MB = 120
 
 
