@@ -33,6 +33,7 @@ from mcpcloud.packs.sql.engine import (
     TableSummary,
     WriteOutcome,
     columns_sql,
+    page_sql,
     sized_page_sql,
     split_sized_rows,
 )
@@ -119,8 +120,9 @@ class PostgresEngine:
         async with self._read_only() as cursor:
             await _one_statement(cursor, columns_sql(statement), params)
             columns = [d.name for d in cursor.description or ()]
-            if not columns:
-                return Rows(columns=[], rows=[])
+            if not columns:  # `SELECT FROM t`: rows without values cost nothing to fetch
+                await _one_statement(cursor, page_sql(statement, limit, offset), params)
+                return Rows(columns=[], rows=[[] for _ in await cursor.fetchall()])
             sized = sized_page_sql(statement, len(columns), limit, offset, max_bytes, _text_bytes)
             await _one_statement(cursor, sized, params)
             return split_sized_rows(columns, await cursor.fetchall(), max_bytes)

@@ -85,7 +85,7 @@ class SqliteEngine:
             conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(max_bytes, MIN_VALUE_LIMIT))
             columns = [d[0] for d in conn.execute(columns_sql(sql), _params(params)).description or ()]
             if not columns:
-                return Rows(columns=[], rows=[])
+                return Rows(columns=[], rows=[])  # SQLite has no zero-column results
             sized = sized_page_sql(sql, len(columns), limit, offset, max_bytes, lambda c: f"length(CAST({c} AS BLOB))")
             return split_sized_rows(columns, conn.execute(sized, _params(params)).fetchall(), max_bytes)
 
