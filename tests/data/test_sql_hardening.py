@@ -7,6 +7,7 @@ replication slots, and, for memory, the server process's peak RSS from /proc.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import sqlite3
@@ -105,8 +106,11 @@ async def replication_slots(conn: psycopg.AsyncConnection[Any]) -> int:
 
 
 def lite_state(path: Path) -> tuple[Any, ...]:
-    with sqlite3.connect(path) as conn:
-        return tuple(conn.execute("SELECT count(*), group_concat(id || name, ',') FROM t").fetchone())
+    """The rows, and the file byte for byte (a read-only connection must not touch it at all)."""
+    with sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True) as conn:
+        rows = tuple(conn.execute("SELECT count(*), group_concat(id || name, ',') FROM t").fetchone())
+    conn.close()
+    return (*rows, hashlib.sha256(path.read_bytes()).hexdigest())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -389,9 +393,28 @@ async def test_sqlite_statement_is_interrupted_at_the_tool_timeout(lite: Path) -
 
 def test_sqlite_statement_does_not_outlive_the_shutdown_drain(tmp_path: Path) -> None:
     path = make_sqlite(tmp_path / "d.db", SQLITE_SCRIPT)
-    server = wait_ready(serve_sql(tmp_path, f"sqlite:///{path}", "[http]", f"shutdown_grace_seconds = {GRACE}"))
-    answers: list[Any] = []
-    caller = threading.Thread(target=lambda: answers.append(_call_ignoring_disconnect(server.url)), daemon=True)
+    drain_during(tmp_path, f"sqlite:///{path}", RUNAWAY_SQLITE)
+    assert exclusive_lock_within(path, 5)  # nothing is reading the file any more
+
+
+def test_postgres_statement_does_not_outlive_the_shutdown_drain(pg: str, tmp_path: Path) -> None:
+    marker = f"mcpcloud_drain_{uuid.uuid4().hex[:8]}"
+    drain_during(tmp_path, pg, f"SELECT pg_sleep(50) AS {marker}")
+    with psycopg.connect(pg, autocommit=True) as watcher:
+        for _ in range(50):
+            row = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE %s", [f"%{marker}%"]
+            ).fetchone()
+            if row and row[0] == 0:
+                return
+            time.sleep(0.1)
+    raise AssertionError("PostgreSQL still runs the statement of a server that has exited")
+
+
+def drain_during(tmp_path: Path, url: str, runaway: str) -> None:
+    """SIGTERM a server while `runaway` (60 s statement timeout) runs: it must exit 0 within its grace."""
+    server = wait_ready(serve_sql(tmp_path, url, "[http]", f"shutdown_grace_seconds = {GRACE}"))
+    caller = threading.Thread(target=_call_ignoring_disconnect, args=(server.url, runaway), daemon=True)
     caller.start()
     time.sleep(1.0)  # the runaway statement is running
     started = time.monotonic()
@@ -400,15 +423,14 @@ def test_sqlite_statement_does_not_outlive_the_shutdown_drain(tmp_path: Path) ->
         code = server.process.wait(30)
     except subprocess.TimeoutExpired:
         server.process.kill()
-        raise AssertionError("the server outlived its drain: the SQLite statement kept it alive") from None
-    # The grace, then the interrupt: generously bounded, far below the statement's own 60 s timeout.
+        raise AssertionError("the server outlived its drain: the running statement kept it alive") from None
+    # The grace, then the cancel: generously bounded, far below the statement's own 60 s timeout.
     assert code == 0 and time.monotonic() - started < GRACE + 15
-    assert exclusive_lock_within(path, 5)
 
 
-def _call_ignoring_disconnect(url: str) -> Any:
+def _call_ignoring_disconnect(url: str, sql: str) -> Any:
     try:
-        return call_over_http(url, RUNAWAY_SQLITE, 9, timeout=90)
+        return call_over_http(url, sql, 9, timeout=90)
     except (httpx.HTTPError, ValueError):
         return None
 

@@ -101,6 +101,8 @@ class PostgresEngine:
         self.timeout_seconds = timeout_seconds
         self.name = name
         self._role_checked = False
+        self._running: set[Any] = set()
+        """Cancel handles of the connections lent out right now, so shutdown can stop their statements."""
         self.pool = ReopenablePool(
             url, password, name=name, min_size=min_size, max_size=max_size, timeout_seconds=pool_timeout_seconds,
             connect_timeout_seconds=connect_timeout_seconds, reset=_reset_session, configure=self._warn_if_powerful,
@@ -110,6 +112,9 @@ class PostgresEngine:
         await self.pool.open()
 
     async def close(self) -> None:
+        # Shutdown: stop what still runs on the server before the sockets go (closing them would not stop it).
+        for cancel in list(self._running):
+            await _cancel_on_server(cancel)
         await self.pool.close()
 
     async def ping(self) -> None:
@@ -208,11 +213,14 @@ class PostgresEngine:
         try:
             async with self._pooled() as conn:
                 cancel = conn.pgconn.get_cancel()
+                self._running.add(cancel)
                 try:
                     yield conn
                 except anyio.get_cancelled_exc_class():
                     await _cancel_on_server(cancel)
                     raise
+                finally:
+                    self._running.discard(cancel)
         except PoolNotOpen as exc:
             raise DatabaseError(str(exc)) from None
         except PoolTimeout:
