@@ -15,6 +15,8 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -105,6 +107,19 @@ async def replication_slots(conn: psycopg.AsyncConnection[Any]) -> int:
     return int(row[0]) if row else -1
 
 
+@asynccontextmanager
+async def one_connection_engine(url: str) -> AsyncIterator[PostgresEngine]:
+    """The engine alone (no parser in front), with one pooled connection so every call reuses it."""
+    engine = PostgresEngine(
+        url, None, timeout_seconds=5, min_size=1, max_size=1, pool_timeout_seconds=5, connect_timeout_seconds=5
+    )
+    await engine.open()
+    try:
+        yield engine
+    finally:
+        await engine.close()
+
+
 def lite_state(path: Path) -> tuple[Any, ...]:
     """The rows, and the file byte for byte (a read-only connection must not touch it at all)."""
     with sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True) as conn:
@@ -169,11 +184,7 @@ async def test_a_vouched_function_is_allowed_by_configuration(pg: str) -> None:
 
 async def test_a_pooled_connection_comes_back_clean_even_past_the_parser(pg: str) -> None:
     """Straight to the engine (no parser): a session lock, setting and temp table must not survive the call."""
-    engine = PostgresEngine(
-        pg, None, timeout_seconds=5, min_size=1, max_size=1, pool_timeout_seconds=5, connect_timeout_seconds=5
-    )
-    await engine.open()
-    try:
+    async with one_connection_engine(pg) as engine:
         before = await pg_state(pg)
         taken = await engine.read(f"SELECT pg_advisory_lock_shared({LOCK_KEY}) IS NULL AS x", None, 10, 0, 100_000)
         assert taken.rows == [[False]]  # it really ran: pg_advisory_lock_shared returns void, not NULL-able text
@@ -185,8 +196,6 @@ async def test_a_pooled_connection_comes_back_clean_even_past_the_parser(pg: str
         async with await psycopg.AsyncConnection.connect(pg, autocommit=True) as other:
             await other.execute(f"SELECT pg_advisory_lock({LOCK_KEY})")  # an exclusive lock is granted at once
             await other.execute(f"SELECT pg_advisory_unlock({LOCK_KEY})")
-    finally:
-        await engine.close()
 
 
 async def test_superuser_role_is_warned_about_and_a_least_privilege_role_is_not(
@@ -226,11 +235,7 @@ TWO_STATEMENTS = "SELECT 1; COMMIT; DELETE FROM t"
 
 
 async def test_postgres_runs_one_statement_per_call_even_without_the_parser(pg: str) -> None:
-    engine = PostgresEngine(
-        pg, None, timeout_seconds=5, min_size=1, max_size=1, pool_timeout_seconds=5, connect_timeout_seconds=5
-    )
-    await engine.open()
-    try:
+    async with one_connection_engine(pg) as engine:
         before = await pg_state(pg)
         for attempt in (
             engine.read(PAST_THE_PARSER, None, 10, 0, 100_000),
@@ -242,8 +247,6 @@ async def test_postgres_runs_one_statement_per_call_even_without_the_parser(pg: 
             with pytest.raises(DatabaseError, match="multiple commands|syntax error"):
                 await attempt
         assert await pg_state(pg) == before
-    finally:
-        await engine.close()
 
 
 async def test_sqlite_runs_one_statement_per_call_even_without_the_parser(lite: Path) -> None:
