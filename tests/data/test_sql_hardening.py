@@ -320,7 +320,7 @@ MEMORY_ATTACKS = {
 
 # Generous: the audit measured peaks of 704 MB (PostgreSQL) and 1.09 GB (SQLite, from 118 MB) on these
 # attacks; a page is bounded by max_result_bytes (1 MB here) plus Python's per-object overhead.
-MEMORY_GROWTH_BOUND_MB = 120
+MEMORY_GROWTH_BOUND_MB = 50
 
 
 @pytest.mark.parametrize("dialect", ["postgres", "sqlite"])
