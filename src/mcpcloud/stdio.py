@@ -150,6 +150,8 @@ async def _serve(server: McpCloud) -> None:
                             in_flight.answered(item.message)
 
                 async def stop_reading_on_sigterm() -> None:
+                    if sys.platform == "win32":
+                        return  # no SIGTERM to receive there; stdin closing ends the session
                     with listening, anyio.open_signal_receiver(signal.SIGTERM) as signals:
                         async for _ in signals:
                             reading.cancel()

@@ -101,7 +101,8 @@ def check_write(
             raise RefusedStatement("ATTACH/DETACH opens other database files; configure each database instead")
         if isinstance(inner, exp.Func) and (name := _function_name(inner, dialect)) in DENIED_IN_WRITES:
             raise RefusedStatement(
-                f"function {name}() is not allowed: it reaches outside the database or changes server-wide state"
+                f"function {name}() is not allowed: it reaches outside the database or changes server-wide state; "
+                "that is a database administrator's job, outside mcpcloud"
             )
     _check_write_kind(statement, node)
     if isinstance(node, exp.Create) and isinstance(node.expression, READ_STATEMENTS):
