@@ -7,10 +7,10 @@ file or network access) can never slip through. The names are what the database 
 sees (PostgreSQL / SQLite spelling, lower case); sqlglot renders its typed nodes back into
 that spelling before the lookup (guard.py).
 
-Deliberately absent although harmless-looking: `pg_sleep` and friends are present because
-the statement timeout bounds them; `current_setting` is present (it reads, `set_config` writes);
-`txid_current` is absent (it assigns a transaction id); `nextval`/`setval`/`currval`/`lastval`
-are absent (sequences); anything `pg_advisory_*`, `pg_*_backend`, `pg_*_slot*`, `pg_stat_reset*`,
+Borderline cases: `pg_sleep` and friends are present because the statement timeout bounds
+them; `current_setting` is present (it reads, `set_config` writes); `txid_current` is absent
+(it assigns a transaction id); `nextval`/`setval`/`currval`/`lastval` are absent (sequences);
+anything `pg_advisory_*`, `pg_*_backend`, `pg_*_slot*`, `pg_stat_reset*`,
 `pg_backup_*`, `pg_notify`, `lo_*`, `dblink*`, `query_to_xml*`, `pg_read_*`, `pg_ls_*` is absent.
 """
 

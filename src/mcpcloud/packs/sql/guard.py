@@ -1,10 +1,12 @@
-"""Is this SQL one statement that only reads? The first of two locks; the database's own
-read-only transaction is the second (see engines), so neither has to be perfect alone.
+"""Is this SQL one statement that may run here? The parser's part of the sql pack's defences;
+the others are the protocol (one statement per call), the read-only transaction, clean pooled
+connections and the database role (docs/DATA.md says which stops what).
 
 Parsing (not prefix matching) defeats the classic bypasses of MCP SQL servers: a comment
 before `DELETE`, a second statement after `;`, `COMMIT;` to leave the read-only
-transaction, a data-modifying CTE, `SELECT ... INTO`, row locks, `COPY ... TO PROGRAM`, and
-functions that change settings or reach outside the database.
+transaction, a data-modifying CTE, `SELECT ... INTO`, row locks, `COPY ... TO PROGRAM`.
+`query` calls only allow-listed functions (allowed.py); `execute` takes data and ordinary
+schema statements only, and no function that reaches outside the database.
 """
 
 from __future__ import annotations
