@@ -189,7 +189,11 @@ class PostgresEngine:
         if self._role_checked:
             return
         self._role_checked = True
-        row = await (await conn.execute(ROLE_POWERS)).fetchone()
+        try:
+            row = await (await conn.execute(ROLE_POWERS)).fetchone()
+        except psycopg.Error as exc:  # never a reason to refuse the connection
+            log.info("sql: %s could not read its role's attributes: %s", self.name, _primary(exc))
+            row = None
         await conn.rollback()
         dangerous = [power for power, held in zip(("SUPERUSER", "REPLICATION"), row or ()) if held]
         if dangerous:
