@@ -23,14 +23,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcpcloud.endpoint import protect
 from mcpcloud.health import Health
 from mcpcloud.http_body_timeout import BodyReadTimeout
 from mcpcloud.http_errors import json_rpc_error_response
-from mcpcloud.http_unicode import NameInvalidUnicode
 from mcpcloud.observability.http import HttpObservability
 from mcpcloud.observability.metrics import mark_process_dead
 from mcpcloud.observability.metrics_endpoint import metrics_listener, metrics_route
-from mcpcloud.security.endpoint import protect
 from mcpcloud.security.origin import OriginGuard, OriginPolicy
 from mcpcloud.server import McpCloud
 
@@ -160,7 +159,7 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
     )
     # Authentication and the tool-call gate sit inside the Origin guard, right before the SDK.
     protected = protect(session_manager.asgi_app, server)
-    sdk = NameInvalidUnicode(ExplainNotAcceptable(StripHeaderWhitespace(protected.app)))
+    sdk = ExplainNotAcceptable(StripHeaderWhitespace(protected.app))
     mcp_endpoint = OriginGuard(sdk, OriginPolicy.from_settings(settings))
 
     async def healthz(_: Request) -> Response:

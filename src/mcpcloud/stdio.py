@@ -27,7 +27,7 @@ from mcp.shared.message import SessionMessage
 from mcp_types import INVALID_PARAMS, INVALID_REQUEST, PARSE_ERROR, ErrorData, JSONRPCError, JSONRPCRequest
 from pydantic import ValidationError
 
-from mcpcloud.pipeline.unicode import lone_surrogate_escape, unicode_problem
+from mcpcloud.engine.unicode import lone_surrogate_escape, unicode_problem
 from mcpcloud.server import McpCloud
 
 _INVALID_ID = ErrorData(

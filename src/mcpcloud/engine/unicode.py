@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-
-from mcpcloud.pipeline.refusal import INVALID_PARAMS, Refusal
+from mcpcloud.core.calls import Call
+from mcpcloud.core.outcomes import Refusal, invalid
+from mcpcloud.engine.policy import Policy
 
 
 def invalid_unicode(value: Any, path: str) -> Iterator[tuple[str, str, int]]:
@@ -51,8 +51,11 @@ def lone_surrogate_escape(text: str | bytes) -> bool:
     return (b"\\ud" if isinstance(lowered, bytes) else "\\ud") in lowered
 
 
-async def refuse_invalid_unicode(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-    problem = unicode_problem(ctx.params)
-    if problem is not None:
-        raise Refusal("invalid", 400, INVALID_PARAMS, problem).error()
-    return await call_next(ctx)
+class ValidUnicode(Policy):
+    """First of all policies: nothing after it has to cope with text that cannot be encoded."""
+
+    name = "valid_unicode"
+
+    async def admit(self, call: Call) -> Refusal | None:
+        problem = unicode_problem({"name": call.name, "arguments": call.arguments})
+        return invalid(problem) if problem is not None else None
