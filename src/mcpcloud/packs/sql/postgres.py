@@ -195,7 +195,7 @@ class PostgresEngine:
             log.info("sql: %s could not read its role's attributes: %s", self.name, _primary(exc))
             row = None
         await conn.rollback()
-        dangerous = [power for power, held in zip(("SUPERUSER", "REPLICATION"), row or ()) if held]
+        dangerous = [power for power, held in zip(("SUPERUSER", "REPLICATION"), row or (), strict=False) if held]
         if dangerous:
             log.warning(
                 "sql: %s connects as a role with %s; a parser or driver mistake would run with these powers. "
