@@ -329,6 +329,23 @@ class ReadinessSettings(Section):
     )
 
 
+ApprovalMode = Literal["destructive", "always", "never"]
+
+
+class ApprovalSettings(Section):
+    """When a tool call waits for the person's approval, asked through their MCP client (docs/LOCAL.md)."""
+
+    default: ApprovalMode | None = Field(
+        None,
+        description="Mode for every tool not in `tools`; unset: each pack's own default "
+        "(filesystem and shell: destructive; other packs: never).",
+    )
+    tools: dict[str, ApprovalMode] = Field(
+        default_factory=dict, description='Per tool, e.g. `{ write_file = "never", run_command = "always" }`.'
+    )
+    ttl_seconds: float = Field(300.0, gt=0, le=3600, description="How long an approval question stays answerable.")
+
+
 REMOTE_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 
 
@@ -425,6 +442,7 @@ class Settings(BaseSettings):
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
     )
