@@ -115,6 +115,9 @@ class HTTPSettings(Section):
         25.0, ge=0, description="After SIGTERM, how long in-flight requests may take before the process exits."
     )
     public_url: str | None = Field(None, description="The URL clients use to reach /mcp, if not http://host:port/mcp.")
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="Longest a request body may take to arrive; then 408, connection closed."
+    )
 
     @field_validator("path")
     @classmethod
@@ -307,6 +310,25 @@ class CacheSettings(Section):
     )
 
 
+ReadinessPolicy = Literal["required", "degraded"]
+
+
+class ReadinessSettings(Section):
+    """How a pack's failing dependency affects `/readyz` (and so whether the replica gets traffic)."""
+
+    default_policy: ReadinessPolicy = Field(
+        "degraded",
+        description="`degraded`: a failing pack is named in /readyz but the replica stays in service (its other "
+        "tools and cached results still work); `required`: a failing pack makes /readyz 503.",
+    )
+    packs: dict[str, ReadinessPolicy] = Field(
+        default_factory=dict, description="Pack name -> policy, overriding the default."
+    )
+    check_timeout_seconds: float = Field(
+        1.0, gt=0, le=30, description="Longest one pack's check may take; keep it below the readiness probe's timeout."
+    )
+
+
 ApprovalMode = Literal["destructive", "always", "never"]
 
 
@@ -419,6 +441,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
@@ -569,6 +592,9 @@ def _looks_secret(key: str) -> bool:
     return any(word in lowered for word in ("password", "secret", "token", "key", "credential"))
 
 
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
+
+
 def redacted(value: Any) -> Any:
     """A printable copy of settings data with every secret replaced."""
     if isinstance(value, BaseModel):
@@ -585,7 +611,8 @@ def redacted(value: Any) -> Any:
 
 
 def redact_url(text: str) -> str:
-    """Hide the password of a `scheme://user:password@host` URL; other text is returned as is."""
+    """Hide the password of a `scheme://user:password@host` URL (and a libpq-style `?password=`)."""
+    text = _QUERY_PASSWORD.sub(lambda m: m.group(1) + REDACTED, text) if "://" in text else text
     scheme, sep, rest = text.partition("://")
     if not sep or "@" not in rest.split("/", 1)[0]:
         return text

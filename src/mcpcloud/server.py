@@ -44,6 +44,15 @@ class McpCloud:
     engine: Engine
 
 
+def _degraded_packs(settings: Settings, enabled: list[str]) -> frozenset[str]:
+    """Packs under the `degraded` readiness policy; a policy for a pack that is not enabled is a mistake."""
+    readiness = settings.readiness
+    unknown = sorted(set(readiness.packs) - set(enabled))
+    if unknown:
+        raise ConfigError(f"readiness.packs.{unknown[0]}: no enabled pack has this name (enabled: {', '.join(enabled)})")
+    return frozenset(p for p in enabled if readiness.packs.get(p, readiness.default_policy) == "degraded")
+
+
 def build(settings: Settings) -> McpCloud:
     packs = [load_pack(name) for name in settings.packs]
     unknown_sections = sorted(set(settings.pack) - {pack.name for pack in packs})
@@ -54,7 +63,9 @@ def build(settings: Settings) -> McpCloud:
         )
     validated = {pack.name: pack_settings(pack, settings.pack.get(pack.name)) for pack in packs}
 
-    health = Health()
+    health = Health(
+        timeout_seconds=settings.readiness.check_timeout_seconds, degraded_ok=_degraded_packs(settings, [p.name for p in packs])
+    )
     registry = ToolRegistry()
     auth = settings.auth
     identity = Identity.from_settings(auth.local_principal, auth.local_scopes, auth.enabled)
