@@ -22,6 +22,7 @@ from mcpcloud.packs import LifespanFactory, Pack, PackContext, ToolRegistry, loa
 from mcpcloud.pipeline import build_pipeline
 from mcpcloud.pipeline.policies import Policies
 from mcpcloud.pipeline.tracing import apply_sdk_tracing
+from mcpcloud.state.shared import SharedState, request_state_security
 
 SERVER_NAME = "mcpcloud"
 INSTRUCTIONS = (
@@ -40,6 +41,7 @@ class McpCloud:
     health: Health
     packs: list[Pack]
     policies: Policies | None = None
+    shared: SharedState | None = None
 
 
 def build(settings: Settings) -> McpCloud:
@@ -55,6 +57,12 @@ def build(settings: Settings) -> McpCloud:
     health = Health()
     registry = ToolRegistry()
     lifespans: list[LifespanFactory] = []
+    # Shared state (redis.url): sessions, request-state keys and the subscription bus across replicas.
+    state_security, shared_codec = request_state_security(settings)
+    shared = SharedState.from_settings(settings, shared_codec)
+    if shared is not None:
+        lifespans.append(shared.running)
+        health.checks["redis"] = shared.ready
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
@@ -76,6 +84,8 @@ def build(settings: Settings) -> McpCloud:
         lifespan=lifespan,
         log_level=settings.log.level,
         warn_on_duplicate_tools=False,
+        request_state_security=state_security,
+        subscriptions=shared.bus if shared is not None else None,
     )
     for pack in packs:
         ctx = PackContext(pack=pack.name, settings=validated[pack.name], mcp=mcp, registry=registry, health=health)
@@ -86,4 +96,6 @@ def build(settings: Settings) -> McpCloud:
     apply_sdk_tracing(mcp.middleware, tracing_enabled(settings.observability.tracing))
     policies = Policies.compile(settings, registry)
     mcp.middleware.extend(build_pipeline(settings, registry, policies))
-    return McpCloud(settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, policies=policies)
+    return McpCloud(
+        settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, policies=policies, shared=shared
+    )

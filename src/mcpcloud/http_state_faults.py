@@ -1,0 +1,109 @@
+"""Shared state that cannot answer becomes HTTP 503 + Retry-After, never a bare 500.
+
+One pure-ASGI wrapper around the MCP endpoint: whichever layer below needed Redis and raised
+`StateUnavailable` (API key lookup, rate limit, session record, bus), the caller gets a JSON-RPC
+error naming the feature and the cause, the refusal is audited and counted
+(`mcpcloud_state_unavailable{feature,action="refused"}`). If the response had already started
+(an SSE stream), nothing can be changed on the wire; the fault is still counted and logged.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mcpcloud.http_errors import json_rpc_error_response
+from mcpcloud.observability.audit import AuditLog
+from mcpcloud.observability.metrics import record_state_unavailable
+from mcpcloud.security.principal import PRINCIPAL_KEY
+from mcpcloud.state.errors import StateUnavailable
+
+logger = logging.getLogger(__name__)
+
+STATE_UNAVAILABLE_CODE = -32603  # JSON-RPC internal error: the server, not the request, is at fault
+_PEEK_BYTES = 64 * 1024  # enough of a body to find its JSON-RPC id
+
+
+class StateFaultResponder:
+    def __init__(self, app: ASGIApp, audit: AuditLog | None) -> None:
+        self.app = app
+        self.audit = audit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        seen: list[bytes] = []
+        seen_bytes = 0
+
+        async def watching_receive() -> Message:
+            nonlocal seen_bytes
+            message = await receive()
+            if message["type"] == "http.request" and seen_bytes < _PEEK_BYTES:
+                chunk = message.get("body", b"")
+                seen.append(chunk)
+                seen_bytes += len(chunk)
+            return message
+
+        async def watching_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, watching_receive, watching_send)
+        except Exception as raised:  # noqa: BLE001 - re-raised unless it is (or wraps) StateUnavailable
+            exc = _state_fault(raised)
+            if exc is None:
+                raise
+            request_id = _request_id(b"".join(seen))
+            self._record(exc, scope, request_id)
+            if started:
+                logger.warning("%s after the response started; the client sees the stream end", exc)
+                return
+            response = json_rpc_error_response(
+                503,
+                f"{exc}; retry after {exc.retry_after} s",
+                code=STATE_UNAVAILABLE_CODE,
+                headers={"Retry-After": str(exc.retry_after)},
+                request_id=request_id,
+                data={"feature": exc.what, "cause": exc.cause, "retryAfter": exc.retry_after},
+            )
+            await response(scope, receive, send)
+
+    def _record(self, exc: StateUnavailable, scope: Scope, request_id: str | int | None) -> None:
+        record_state_unavailable(exc.what, "refused")
+        logger.warning("refused with 503: %s", exc)
+        if self.audit is not None:
+            principal = scope.get(PRINCIPAL_KEY)
+            self.audit.record(
+                "unavailable", principal=principal.audit_fields() if principal is not None else None,
+                request_id=Headers(scope=scope).get("x-request-id", request_id), detail=str(exc),
+            )
+
+
+def _state_fault(exc: BaseException) -> StateUnavailable | None:
+    """The StateUnavailable in `exc`, also when a task group wrapped it in an ExceptionGroup."""
+    if isinstance(exc, StateUnavailable):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _state_fault(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def _request_id(body: bytes) -> str | int | None:
+    try:
+        message: Any = json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        return None
+    value = message.get("id") if isinstance(message, dict) else None
+    return value if isinstance(value, (str, int)) and not isinstance(value, bool) else None
