@@ -47,6 +47,6 @@ def stop_cluster(cluster: Cluster) -> None:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """Replicas with the conformance fixtures, sharing state through the machine's Redis (own key prefix)."""
     env = {"MCPCLOUD_REDIS__URL": SHARED_REDIS, "MCPCLOUD_REDIS__KEY_PREFIX": unique_prefix("cluster")}
-    running = start_cluster(tmp_path_factory.mktemp("cluster"), env, "--packs", "core,conformance")
+    running = start_cluster(tmp_path_factory.mktemp("cluster"), env, "--packs", "core,conformance,tests.packs.announce")
     yield running
     stop_cluster(running)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import signal
+from pathlib import Path
+from typing import Any
+
+import anyio
 import pytest
 from mcp import Client
 
 from tests.conftest import CONNECT_MODES
-from tests.scale.conftest import Cluster
+from tests.scale.conftest import SHARED_REDIS, Cluster, start_cluster, stop_cluster, unique_prefix
 from tests.test_conformance_pack import Answers, llm
 
 
@@ -44,3 +49,49 @@ async def test_multi_round_request_state_across_replicas(cluster: Cluster) -> No
         for _ in range(3):
             two_rounds = await client.call_tool("test_input_required_result_multi_round", {})
             assert two_rounds.content[0].text == "Ada's favorite color is teal"
+
+
+async def test_a_list_change_on_one_replica_reaches_a_listen_stream_on_the_other(cluster: Cluster) -> None:
+    first, second = (replica.url for replica in cluster.replicas)
+    async with Client(first, mode="2026-07-28") as listener, Client(second, mode="2026-07-28") as trigger:
+        async with listener.listen(tools_list_changed=True) as subscription:
+            await trigger.call_tool("test_trigger_tool_change", {})
+            with anyio.fail_after(10):
+                event = await subscription.__anext__()
+    assert type(event).__name__ == "ToolsListChanged"
+
+
+async def test_a_legacy_notification_from_the_other_replica_reaches_the_get_stream(cluster: Cluster) -> None:
+    received: list[str] = []
+    arrived = anyio.Event()
+
+    async def collect(message: Any) -> None:
+        method = getattr(getattr(message, "root", message), "method", None)
+        if method == "notifications/tools/list_changed":
+            received.append(method)
+            if len(received) == 2:
+                arrived.set()
+
+    async with Client(cluster.url, mode="legacy", message_handler=collect) as client:
+        await anyio.sleep(0.5)  # the client opens its GET stream in the background
+        for _ in range(2):  # alternating: one of the two calls runs on the replica without the stream
+            assert (await client.call_tool("announce_tools_changed", {})).content[0].text == "announced"
+        with anyio.fail_after(10):
+            await arrived.wait()
+    assert received == ["notifications/tools/list_changed"] * 2
+
+
+async def test_the_client_carries_on_when_a_replica_dies_mid_session(tmp_path: Path) -> None:
+    env = {"MCPCLOUD_REDIS__URL": SHARED_REDIS, "MCPCLOUD_REDIS__KEY_PREFIX": unique_prefix("kill")}
+    doomed = start_cluster(tmp_path, env, "--packs", "core")
+    try:
+        for mode in ("legacy", "2026-07-28"):
+            async with Client(doomed.url, mode=mode) as client:
+                assert (await client.call_tool("echo", {"message": "before"})).content[0].text == "before"
+                if mode == "legacy":
+                    doomed.replicas[0].process.send_signal(signal.SIGKILL)
+                    doomed.replicas[0].process.wait(10)
+                for i in range(4):  # every call reaches the survivor (the proxy skips the dead one)
+                    assert (await client.call_tool("echo", {"message": f"after {i}"})).content[0].text == f"after {i}"
+    finally:
+        stop_cluster(doomed)
