@@ -40,14 +40,18 @@ class StateFaultResponder:
         started = False
         seen: list[bytes] = []
         seen_bytes = 0
+        body_done = False
 
         async def watching_receive() -> Message:
-            nonlocal seen_bytes
+            nonlocal seen_bytes, body_done
             message = await receive()
-            if message["type"] == "http.request" and seen_bytes < _PEEK_BYTES:
+            if message["type"] != "http.request":
+                body_done = True
+            elif seen_bytes < _PEEK_BYTES:
                 chunk = message.get("body", b"")
                 seen.append(chunk)
                 seen_bytes += len(chunk)
+                body_done = not message.get("more_body", False)
             return message
 
         async def watching_send(message: Message) -> None:
@@ -62,6 +66,8 @@ class StateFaultResponder:
             exc = _state_fault(raised)
             if exc is None:
                 raise
+            while not body_done and seen_bytes < _PEEK_BYTES:  # refused before the body was read (authentication)
+                await watching_receive()
             request_id = _request_id(b"".join(seen))
             self._record(exc, scope, request_id)
             if started:

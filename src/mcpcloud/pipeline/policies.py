@@ -60,7 +60,6 @@ class Policies:
 def _limiter(settings: Settings) -> RateLimiter:
     if settings.limits.backend == "redis":
         from mcpcloud.state.ratelimit import RedisRateLimiter
-        from mcpcloud.state.redis import redis_client
 
-        return RedisRateLimiter(redis_client(settings.redis), settings.redis.key_prefix)
+        return RedisRateLimiter.from_settings(settings)
     return MemoryRateLimiter()
