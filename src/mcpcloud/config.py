@@ -381,6 +381,17 @@ class Settings(BaseSettings):
             )
         return auth
 
+    @field_validator("redis")
+    @classmethod
+    def _redis_when_needed(cls, redis: RedisSettings, info: ValidationInfo) -> RedisSettings:
+        limits, auth = info.data.get("limits"), info.data.get("auth")
+        needs = (limits is not None and limits.backend == "redis") or (
+            auth is not None and auth.enabled and auth.api_keys.store == "redis"
+        )
+        if needs and redis.url is None:
+            raise _problem("url is required when limits.backend or auth.api_keys.store is redis")
+        return redis
+
     @model_validator(mode="after")
     def _one_redis_connection(self) -> Settings:
         """Fold the deprecated `cache.redis_url` into `redis.url`, then resolve every `auto` backend."""
@@ -404,15 +415,8 @@ class Settings(BaseSettings):
             self.cache.namespace = self.redis.key_prefix + "cache:"
         if self.cache.backend == "redis":
             self.cache.redis_url = self.redis.url  # what the cache stage opens
-        wants = [
-            name for name, on in (
-                ("limits.backend", self.limits.backend == "redis"),
-                ("cache.backend", self.cache.backend == "redis"),
-                ("auth.api_keys.store", self.auth.enabled and self.auth.api_keys.store == "redis"),
-            ) if on
-        ]  # fmt: skip
-        if wants and not shared:
-            raise _problem(f"redis.url is required when {' or '.join(wants)} is redis (env MCPCLOUD_REDIS__URL)")
+        if self.cache.backend == "redis" and not shared:
+            raise _problem("cache: backend 'redis' needs redis.url (env MCPCLOUD_REDIS__URL)")
         return self
 
     @property
@@ -496,6 +500,9 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             got = redact_url(got)  # a rejected URL may still carry a password
         hidden = _looks_secret(key) or isinstance(got, (dict, BaseModel)) or error["type"] == "missing"
         shown = "" if hidden else f" (got {got!r})"
+        if not error["loc"]:  # a rule across sections: the message names the settings itself
+            lines.append(f"{message}{shown}")
+            continue
         env = ENV_PREFIX + key.upper().replace(".", "__")
         lines.append(f"{key}: {message}{shown} [env {env}]")
     return "; ".join(lines)
