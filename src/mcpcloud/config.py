@@ -86,6 +86,9 @@ class HTTPSettings(Section):
         25.0, ge=0, description="After SIGTERM, how long in-flight requests may take before the process exits."
     )
     public_url: str | None = Field(None, description="The URL clients use to reach /mcp, if not http://host:port/mcp.")
+    workers: int = Field(
+        1, ge=1, le=64, description="Server processes on the one port (`--workers`); more than 1 needs redis.url."
+    )
 
     @field_validator("path")
     @classmethod
@@ -415,6 +418,11 @@ class Settings(BaseSettings):
             self.cache.namespace = self.redis.key_prefix + "cache:"
         if self.cache.backend == "redis":
             self.cache.redis_url = self.redis.url  # what the cache stage opens
+        if self.http.workers > 1 and not shared:
+            raise _problem(
+                f"http.workers is {self.http.workers}, and workers share sessions, request-state keys and limits "
+                "only through Redis: set redis.url (env MCPCLOUD_REDIS__URL) or run one worker per pod"
+            )
         if self.cache.backend == "redis" and not shared:
             raise _problem("cache: backend 'redis' needs redis.url (env MCPCLOUD_REDIS__URL)")
         return self

@@ -32,6 +32,7 @@ from mcpcloud.observability.metrics_endpoint import metrics_listener, metrics_ro
 from mcpcloud.security.endpoint import protect
 from mcpcloud.security.origin import OriginGuard, OriginPolicy
 from mcpcloud.server import McpCloud
+from mcpcloud.workers import upkeep as metrics_upkeep
 
 PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -143,7 +144,11 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with session_manager.run(), metrics_listener(settings.host, health, observability.metrics):
+        async with (
+            session_manager.run(),
+            metrics_listener(settings.host, health, observability.metrics),
+            metrics_upkeep(health),
+        ):
             try:
                 yield
             finally:
