@@ -508,7 +508,7 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             got = redact_url(got)  # a rejected URL may still carry a password
         hidden = _looks_secret(key) or isinstance(got, (dict, BaseModel)) or error["type"] == "missing"
         shown = "" if hidden else f" (got {got!r})"
-        if not error["loc"]:  # a rule across sections: the message names the settings itself
+        if not error["loc"] and not prefix:  # a rule across sections: the message names the settings itself
             lines.append(f"{message}{shown}")
             continue
         env = ENV_PREFIX + key.upper().replace(".", "__")
