@@ -20,7 +20,13 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcpcloud.config import SessionSettings
-from mcpcloud.http_sessions import SESSION_HEADER, SharedSessions, principal_cap_refusal, principal_key, process_cap_refusal
+from mcpcloud.http_sessions import (
+    SESSION_HEADER,
+    SharedSessions,
+    principal_cap_refusal,
+    principal_key,
+    process_cap_refusal,
+)
 from mcpcloud.server import McpCloud
 
 BYTES_PER_IDLE_SESSION = 48 * 1024

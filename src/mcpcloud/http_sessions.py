@@ -76,7 +76,8 @@ def principal_cap_refusal(principal: str, open_sessions: int, settings: SessionS
         f"session cap reached: {principal} already has {open_sessions} open sessions "
         f"(sessions.max_per_principal = {settings.max_per_principal}); end unused sessions with HTTP DELETE "
         f"(their Mcp-Session-Id), or wait for idle ones to expire after {settings.idle_timeout_minutes:g} minutes",
-        code=CAP_CODE, headers={"Retry-After": "60"},
+        code=CAP_CODE,
+        headers={"Retry-After": "60"},
         data={"cap": "sessions.max_per_principal", "limit": settings.max_per_principal},
     )
 
@@ -87,7 +88,9 @@ def process_cap_refusal(cap: int) -> Response:
         f"session cap reached: this server process holds its maximum of {cap} sessions "
         "(sessions.max_per_process, sized to its memory); retry shortly (another replica may have room), "
         "and ask the operator to add replicas or memory",
-        code=CAP_CODE, headers={"Retry-After": "5"}, data={"cap": "sessions.max_per_process", "limit": cap},
+        code=CAP_CODE,
+        headers={"Retry-After": "5"},
+        data={"cap": "sessions.max_per_process", "limit": cap},
     )
 
 
@@ -99,8 +102,9 @@ class SessionOutbound:
         self.store = store
         self.fanout = fanout
 
-    async def send_raw_request(self, method: str, params: Mapping[str, Any] | None,
-                               opts: CallOptions | None = None) -> dict[str, Any]:
+    async def send_raw_request(
+        self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None
+    ) -> dict[str, Any]:
         raise NoBackChannelError(method)  # only request-scoped server requests are supported
 
     async def notify(self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None) -> None:
@@ -117,8 +121,14 @@ class SessionOutbound:
 class SharedSessions:
     """ASGI app for the MCP endpoint when sessions are shared through Redis."""
 
-    def __init__(self, sdk: StreamableHTTPSessionManager, store: RedisSessionStore, fanout: Fanout,
-                 settings: SessionSettings, max_per_process: int) -> None:
+    def __init__(
+        self,
+        sdk: StreamableHTTPSessionManager,
+        store: RedisSessionStore,
+        fanout: Fanout,
+        settings: SessionSettings,
+        max_per_process: int,
+    ) -> None:
         self.sdk = sdk
         self.store = store
         self.fanout = fanout
@@ -140,7 +150,8 @@ class SharedSessions:
         if session_id is None:
             if method != "POST":
                 await json_rpc_error_response(400, "Bad Request: Missing session ID (Mcp-Session-Id header)")(
-                    scope, receive, send)
+                    scope, receive, send
+                )
                 return
             await self._open(scope, receive, send)
             return
@@ -170,7 +181,8 @@ class SharedSessions:
             return
         requested = params.protocol_version
         record = SessionRecord(
-            id=_new_id(), principal=principal_key(scope),
+            id=_new_id(),
+            principal=principal_key(scope),
             # The SDK's negotiation: the client's version when supported, else the latest handshake version.
             protocol_version=requested if requested in HANDSHAKE_PROTOCOL_VERSIONS else LATEST_HANDSHAKE_VERSION,
             client_params=params.model_dump(mode="json", by_alias=True, exclude_none=True),
@@ -189,14 +201,14 @@ class SharedSessions:
         if "method" not in message and "id" in message and ("result" in message or "error" in message):
             # The client's answer to a server-to-client request: to the replica whose tool awaits it.
             replica = replica_of(message["id"])
-            await self.fanout.send(replica if replica is not None else self.fanout.replica, "reply", record.id,
-                                   message)
+            await self.fanout.send(replica if replica is not None else self.fanout.replica, "reply", record.id, message)
             await Response(status_code=202)(scope, receive, send)
             return
         await self._exchange(record, record.id, scope, receive, send)
 
-    async def _exchange(self, record: SessionRecord | None, session_id: str, scope: Scope, receive: Receive,
-                        send: Send) -> int | None:
+    async def _exchange(
+        self, record: SessionRecord | None, session_id: str, scope: Scope, receive: Receive, send: Send
+    ) -> int | None:
         """Serve one request on a rebuilt session (or an opening one when `record` is None); the HTTP status."""
         transport = StreamableHTTPServerTransport(
             mcp_session_id=session_id, security_settings=self.sdk.security_settings
@@ -223,8 +235,9 @@ class SharedSessions:
                 async with anyio.create_task_group() as relay:
                     relay.start_soon(self._relay_replies, replies_out, transport)
                     try:
-                        await serve_connection(self.sdk.app, dispatcher, connection=connection,
-                                               lifespan_state=self.sdk._lifespan_state)  # set by the SDK's run()
+                        await serve_connection(
+                            self.sdk.app, dispatcher, connection=connection, lifespan_state=self.sdk._lifespan_state
+                        )  # set by the SDK's run()
                     finally:
                         relay.cancel_scope.cancel()
 
@@ -241,18 +254,29 @@ class SharedSessions:
             detach()
         return status
 
-    def _connection(self, record: SessionRecord | None, session_id: str, dispatcher: JSONRPCDispatcher[Any]) -> Connection:
+    def _connection(
+        self, record: SessionRecord | None, session_id: str, dispatcher: JSONRPCDispatcher[Any]
+    ) -> Connection:
         if record is None:  # the opening request: the SDK's handshake decides everything
             return Connection.for_loop(dispatcher, session_id=session_id)
-        client = InitializeRequestParams.model_validate(record.client_params, by_name=False) if record.client_params else None
-        connection = Connection(SessionOutbound(record, self.store, self.fanout), protocol_version=record.protocol_version,
-                                session_id=session_id, client_params=client)
+        client = (
+            InitializeRequestParams.model_validate(record.client_params, by_name=False)
+            if record.client_params
+            else None
+        )
+        connection = Connection(
+            SessionOutbound(record, self.store, self.fanout),
+            protocol_version=record.protocol_version,
+            session_id=session_id,
+            client_params=client,
+        )
         connection.initialized.set()
         return connection
 
     @staticmethod
-    async def _relay_replies(replies: anyio.abc.ObjectReceiveStream[dict[str, Any]],
-                             transport: StreamableHTTPServerTransport) -> None:
+    async def _relay_replies(
+        replies: anyio.abc.ObjectReceiveStream[dict[str, Any]], transport: StreamableHTTPServerTransport
+    ) -> None:
         async for raw in replies:
             try:
                 message = jsonrpc_message_adapter.validate_python(raw, by_name=False)
@@ -267,7 +291,9 @@ class SharedSessions:
         if self.open_streams >= self.max_per_process:
             await process_cap_refusal(self.max_per_process)(scope, receive, send)
             return
-        transport = StreamableHTTPServerTransport(mcp_session_id=record.id, security_settings=self.sdk.security_settings)
+        transport = StreamableHTTPServerTransport(
+            mcp_session_id=record.id, security_settings=self.sdk.security_settings
+        )
         inbox_in, inbox_out = anyio.create_memory_object_stream[dict[str, Any]](64)
         detach = self.fanout.attach("stream", record.id, lambda m: _offer(inbox_in, m))
         self.open_streams += 1

@@ -62,7 +62,7 @@ class StateFaultResponder:
 
         try:
             await self.app(scope, watching_receive, watching_send)
-        except Exception as raised:  # noqa: BLE001 - re-raised unless it is (or wraps) StateUnavailable
+        except Exception as raised:
             exc = _state_fault(raised)
             if exc is None:
                 raise
@@ -89,8 +89,10 @@ class StateFaultResponder:
         if self.audit is not None:
             principal = scope.get(PRINCIPAL_KEY)
             self.audit.record(
-                "unavailable", principal=principal.audit_fields() if principal is not None else None,
-                request_id=Headers(scope=scope).get("x-request-id", request_id), detail=str(exc),
+                "unavailable",
+                principal=principal.audit_fields() if principal is not None else None,
+                request_id=Headers(scope=scope).get("x-request-id", request_id),
+                detail=str(exc),
             )
 
 

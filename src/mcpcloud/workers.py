@@ -106,7 +106,7 @@ async def upkeep(health: object) -> AsyncIterator[None]:
                 report = await health.report()  # type: ignore[attr-defined]
                 record_readiness(report.ready, {name: r.ready for name, r in report.checks.items()})
                 sweep_dead_processes(Path(directory))
-            except Exception:  # noqa: BLE001 - metrics upkeep must never take the worker down
+            except Exception:
                 logger.exception("metrics upkeep failed")
             await anyio.sleep(UPKEEP_SECONDS)
 

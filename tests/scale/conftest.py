@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import RunningServer, spawn_server, wait_ready
 from tests.scale.proxy import Proxy, start_proxy
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.conftest import free_port
 
 
@@ -76,8 +75,11 @@ backend replicas
     option redispatch
 {servers}
 """)
-    process = subprocess.Popen([ensure_haproxy(), "-f", str(config), "-db"], stdout=subprocess.DEVNULL,
-                               stderr=(tmp_path / f"haproxy-{port}.log").open("wb"))
+    process = subprocess.Popen(
+        [ensure_haproxy(), "-f", str(config), "-db"],
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / f"haproxy-{port}.log").open("wb"),
+    )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:

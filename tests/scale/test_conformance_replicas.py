@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.conformance_suite import REQUIREMENT_SETS, Suite, SuiteError, expected_failures, install, judge
 from tests.scale.conftest import Cluster
 
@@ -21,8 +20,9 @@ def suite() -> Suite:
 
 
 @pytest.mark.parametrize("requirements", REQUIREMENT_SETS)
-def test_every_scored_scenario_passes_through_two_replicas(suite: Suite, cluster: Cluster, requirements: str,
-                                                           tmp_path: Path) -> None:
+def test_every_scored_scenario_passes_through_two_replicas(
+    suite: Suite, cluster: Cluster, requirements: str, tmp_path: Path
+) -> None:
     scored = suite.scored_server_scenarios(requirements)
     run = suite.run(cluster.url, requirements, tmp_path / "results")
     verdict = judge(run, scored, expected_failures(requirements))

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.conftest import MCPCLOUD, RunningServer, server_env, start_server
 from tests.scale.throwaway_redis import ThrowawayRedis
 from tests.wire import modern_call
@@ -36,12 +35,15 @@ def _env(url: str, **extra: str) -> dict[str, str]:
 
 
 def _cli(env: dict[str, str], *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([MCPCLOUD, *args], env=server_env(**env), capture_output=True, text=True, input=stdin,
-                          timeout=60)
+    return subprocess.run(
+        [MCPCLOUD, *args], env=server_env(**env), capture_output=True, text=True, input=stdin, timeout=60, check=False
+    )
 
 
 @pytest.fixture(scope="module")
-def keyed_server(fault_redis: ThrowawayRedis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningServer, str]]:
+def keyed_server(
+    fault_redis: ThrowawayRedis, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[RunningServer, str]]:
     env = _env(fault_redis.url)
     created = _cli(env, "keys", "create", "--name", "faults", "--scopes", "*")
     assert created.returncode == 0, created.stderr
@@ -74,13 +76,18 @@ def _until(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped
 
 def _counted(server: RunningServer, feature: str) -> float:
     for line in httpx.get(f"{server.base_url}/metrics", timeout=5).text.splitlines():
-        if line.startswith("mcpcloud_state_unavailable_total{") and f'feature="{feature}"' in line and "refused" in line:
+        if (
+            line.startswith("mcpcloud_state_unavailable_total{")
+            and f'feature="{feature}"' in line
+            and "refused" in line
+        ):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 
 
-def test_killed_redis_gets_503s_then_recovers_without_restart(keyed_server: tuple[RunningServer, str],
-                                                              fault_redis: ThrowawayRedis) -> None:
+def test_killed_redis_gets_503s_then_recovers_without_restart(
+    keyed_server: tuple[RunningServer, str], fault_redis: ThrowawayRedis
+) -> None:
     server, key = keyed_server
     assert _call(server, key).status_code == 200
     fault_redis.kill()
@@ -99,8 +106,9 @@ def test_killed_redis_gets_503s_then_recovers_without_restart(keyed_server: tupl
     _until(lambda: httpx.get(f"{server.base_url}/readyz", timeout=5).status_code == 200)
 
 
-def test_frozen_redis_answers_503_within_the_timeout(keyed_server: tuple[RunningServer, str],
-                                                     fault_redis: ThrowawayRedis) -> None:
+def test_frozen_redis_answers_503_within_the_timeout(
+    keyed_server: tuple[RunningServer, str], fault_redis: ThrowawayRedis
+) -> None:
     server, key = keyed_server
     fault_redis.freeze()
     try:
@@ -115,8 +123,9 @@ def test_frozen_redis_answers_503_within_the_timeout(keyed_server: tuple[Running
     _until(lambda: _call(server, key).status_code == 200)
 
 
-def test_redis_restarted_empty_then_keys_import_restores_every_key(keyed_server: tuple[RunningServer, str],
-                                                                   fault_redis: ThrowawayRedis, tmp_path: Path) -> None:
+def test_redis_restarted_empty_then_keys_import_restores_every_key(
+    keyed_server: tuple[RunningServer, str], fault_redis: ThrowawayRedis, tmp_path: Path
+) -> None:
     server, key = keyed_server
     env = _env(fault_redis.url)
     backup = tmp_path / "keys.json"
@@ -143,8 +152,11 @@ def test_a_bad_import_file_is_refused_and_changes_nothing(fault_redis: Throwaway
 
 def test_fail_open_lets_calls_through_unlimited_and_counts_them(tmp_path: Path) -> None:
     redis_server = ThrowawayRedis(tmp_path / "data", persistent=False).start()
-    env = {"MCPCLOUD_REDIS__URL": redis_server.url, "MCPCLOUD_LIMITS__RATE": "10000/minute",
-           "MCPCLOUD_LIMITS__FAIL_OPEN": "true"}
+    env = {
+        "MCPCLOUD_REDIS__URL": redis_server.url,
+        "MCPCLOUD_LIMITS__RATE": "10000/minute",
+        "MCPCLOUD_LIMITS__FAIL_OPEN": "true",
+    }
     server = start_server(tmp_path, "--packs", "core", env=env)
     try:
         redis_server.kill()

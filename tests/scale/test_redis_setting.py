@@ -7,9 +7,9 @@ import os
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from tests.conftest import spawn_server
 
 from mcpcloud.cli import main
-from tests.conftest import spawn_server
 
 
 def _config(**env: str) -> Result:
@@ -42,8 +42,13 @@ def test_two_different_redis_servers_are_refused() -> None:
 
 
 def test_serve_logs_the_deprecation(tmp_path: Path) -> None:
-    server = spawn_server(tmp_path, env={"MCPCLOUD_CACHE__REDIS_URL": "redis://127.0.0.1:6379/0",
-                                         "MCPCLOUD_REDIS__KEY_PREFIX": "test:deprecation:"})
+    server = spawn_server(
+        tmp_path,
+        env={
+            "MCPCLOUD_CACHE__REDIS_URL": "redis://127.0.0.1:6379/0",
+            "MCPCLOUD_REDIS__KEY_PREFIX": "test:deprecation:",
+        },
+    )
     try:
         from tests.conftest import wait_ready
 

@@ -9,7 +9,6 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
-
 from tests.conftest import CONNECT_MODES
 from tests.scale.conftest import SHARED_REDIS, Cluster, start_cluster, stop_cluster, unique_prefix
 from tests.test_conformance_pack import Answers, llm
@@ -53,11 +52,14 @@ async def test_multi_round_request_state_across_replicas(cluster: Cluster) -> No
 
 async def test_a_list_change_on_one_replica_reaches_a_listen_stream_on_the_other(cluster: Cluster) -> None:
     first, second = (replica.url for replica in cluster.replicas)
-    async with Client(first, mode="2026-07-28") as listener, Client(second, mode="2026-07-28") as trigger:
-        async with listener.listen(tools_list_changed=True) as subscription:
-            await trigger.call_tool("test_trigger_tool_change", {})
-            with anyio.fail_after(10):
-                event = await subscription.__anext__()
+    async with (
+        Client(first, mode="2026-07-28") as listener,
+        Client(second, mode="2026-07-28") as trigger,
+        listener.listen(tools_list_changed=True) as subscription,
+    ):
+        await trigger.call_tool("test_trigger_tool_change", {})
+        with anyio.fail_after(10):
+            event = await subscription.__anext__()
     assert type(event).__name__ == "ToolsListChanged"
 
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.conftest import start_server
 from tests.scale.conftest import SHARED_REDIS, unique_prefix
 from tests.wire import legacy_initialize
@@ -19,8 +18,12 @@ def _open(url: str) -> httpx.Response:
 
 
 def _ping(url: str, session: str) -> httpx.Response:
-    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream",
-               "Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-11-25"}
+    headers = {
+        "Content-Type": "application/json",
+        "Accept": "application/json, text/event-stream",
+        "Mcp-Session-Id": session,
+        "MCP-Protocol-Version": "2025-11-25",
+    }
     return httpx.post(url, json={"jsonrpc": "2.0", "id": 2, "method": "ping"}, headers=headers, timeout=10)
 
 
@@ -31,8 +34,9 @@ def backend_env(request: pytest.FixtureRequest) -> dict[str, str]:
     return {}
 
 
-def test_the_per_principal_cap_refuses_with_a_named_cap_and_frees_on_delete(backend_env: dict[str, str],
-                                                                             tmp_path: Path) -> None:
+def test_the_per_principal_cap_refuses_with_a_named_cap_and_frees_on_delete(
+    backend_env: dict[str, str], tmp_path: Path
+) -> None:
     server = start_server(tmp_path, "--packs", "core", env={**backend_env, "MCPCLOUD_SESSIONS__MAX_PER_PRINCIPAL": "2"})
     try:
         sessions = [_open(server.url).headers["mcp-session-id"] for _ in range(2)]
@@ -42,7 +46,9 @@ def test_the_per_principal_cap_refuses_with_a_named_cap_and_frees_on_delete(back
         assert "sessions.max_per_principal = 2" in error["message"] and "DELETE" in error["message"]
         assert error["data"] == {"cap": "sessions.max_per_principal", "limit": 2}
         assert _ping(server.url, sessions[0]).status_code == 200  # open sessions are unaffected
-        deleted = httpx.delete(server.url, headers={"Mcp-Session-Id": sessions[0], "MCP-Protocol-Version": "2025-11-25"})
+        deleted = httpx.delete(
+            server.url, headers={"Mcp-Session-Id": sessions[0], "MCP-Protocol-Version": "2025-11-25"}
+        )
         assert deleted.status_code == 200
         assert _open(server.url).status_code == 200  # room again
     finally:
@@ -50,7 +56,9 @@ def test_the_per_principal_cap_refuses_with_a_named_cap_and_frees_on_delete(back
 
 
 def test_idle_sessions_expire_after_the_configured_minutes(backend_env: dict[str, str], tmp_path: Path) -> None:
-    server = start_server(tmp_path, "--packs", "core", env={**backend_env, "MCPCLOUD_SESSIONS__IDLE_TIMEOUT_MINUTES": "0.02"})
+    server = start_server(
+        tmp_path, "--packs", "core", env={**backend_env, "MCPCLOUD_SESSIONS__IDLE_TIMEOUT_MINUTES": "0.02"}
+    )
     try:
         session = _open(server.url).headers["mcp-session-id"]
         assert _ping(server.url, session).status_code == 200

@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 from mcp import Client
-
 from tests.conftest import RunningServer, start_server
 from tests.scale.conftest import SHARED_REDIS, unique_prefix
 from tests.wire import modern_call
@@ -36,7 +35,7 @@ def _metric(server: RunningServer, name: str) -> float | None:
     except httpx.HTTPError:  # workers restarting
         return None
     for line in text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{}"):
+        if line.startswith((name + " ", name + "{}")):
             return float(line.rsplit(" ", 1)[1])
     return None
 
@@ -50,15 +49,22 @@ def _until(predicate, timeout: float = 20.0) -> None:  # type: ignore[no-untyped
 
 def _workers(server: RunningServer) -> list[int]:
     # uvicorn's supervisor -> spawn's resource tracker + the workers; the workers are the ones serving Python code
-    return [pid for pid in _children(server.process.pid) if "mcpcloud" in Path(f"/proc/{pid}/cmdline").read_text()
-            or "multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
-            and "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()]
+    return [
+        pid
+        for pid in _children(server.process.pid)
+        if "mcpcloud" in Path(f"/proc/{pid}/cmdline").read_text()
+        or "multiprocessing.spawn" in Path(f"/proc/{pid}/cmdline").read_text().replace("\0", " ")
+        and "resource_tracker" not in Path(f"/proc/{pid}/cmdline").read_text()
+    ]
 
 
 def test_two_workers_serve_and_metrics_stay_truthful(tmp_path: Path) -> None:
     metrics_dir = tmp_path / "metrics" / "not-yet"  # missing: the supervisor creates it
-    env = {"MCPCLOUD_REDIS__URL": SHARED_REDIS, "MCPCLOUD_REDIS__KEY_PREFIX": unique_prefix("workers"),
-           "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+    env = {
+        "MCPCLOUD_REDIS__URL": SHARED_REDIS,
+        "MCPCLOUD_REDIS__KEY_PREFIX": unique_prefix("workers"),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+    }
     (tmp_path / "metrics").mkdir()
     server = start_server(tmp_path, "--packs", "core,tests.packs.slow", "--workers", "2", env=env)
     try:

@@ -138,8 +138,12 @@ class RedisRateLimiter:
         from mcpcloud.state.redis import redis_client
 
         redis = settings.redis
-        return cls(redis_client(redis), redis.key_prefix, fail_open=settings.limits.fail_open,
-                   retry_after=redis.retry_after_seconds)
+        return cls(
+            redis_client(redis),
+            redis.key_prefix,
+            fail_open=settings.limits.fail_open,
+            retry_after=redis.retry_after_seconds,
+        )
 
     async def aclose(self) -> None:
         await self.redis.aclose()

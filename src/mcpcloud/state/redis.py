@@ -34,8 +34,9 @@ def redis_client(settings: RedisSettings) -> Redis:
         decode_responses=False,
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
-        retry=Retry(ExponentialWithJitterBackoff(base=0.02, cap=0.2), retries=1,
-                    supported_errors=(RedisConnectionError,)),
+        retry=Retry(
+            ExponentialWithJitterBackoff(base=0.02, cap=0.2), retries=1, supported_errors=(RedisConnectionError,)
+        ),
         health_check_interval=30,
     )
 

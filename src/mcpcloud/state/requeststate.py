@@ -21,7 +21,6 @@ from collections.abc import Sequence
 import anyio
 from mcp.server.request_state import AESGCMRequestStateCodec, InvalidRequestState
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from mcpcloud.state.redis import answering
 
@@ -90,11 +89,10 @@ class RedisKeyRing:
         self.codec.replace(sealing, [secret for _, secret in parsed])
 
     async def rotate(self) -> None:
-        async with answering("request state"):
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.lpush(self.key, _entry(int(time.time() * 1000) + ACTIVATION_DELAY_MS))
-                pipe.ltrim(self.key, 0, KEPT_KEYS - 1)
-                await pipe.execute()
+        async with answering("request state"), self.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(self.key, _entry(int(time.time() * 1000) + ACTIVATION_DELAY_MS))
+            pipe.ltrim(self.key, 0, KEPT_KEYS - 1)
+            await pipe.execute()
 
     async def keep_fresh(self) -> None:
         """Re-read the ring every REFRESH_SECONDS (rotation, and a Redis that restarted empty); until cancelled."""
@@ -104,6 +102,3 @@ class RedisKeyRing:
                 await self.load()
             except Exception as exc:  # noqa: BLE001 - keep the last good ring; readiness reports Redis
                 logger.warning("request-state keys not refreshed: %s", exc)
-
-
-__all__ = ["RedisKeyRing", "SharedKeyCodec", "split_keys", "RedisError"]

@@ -68,8 +68,9 @@ return fields
 
 
 class RedisSessionStore:
-    def __init__(self, redis: Redis, prefix: str, idle_timeout_seconds: float, max_per_principal: int,
-                 retry_after: int = 5) -> None:
+    def __init__(
+        self, redis: Redis, prefix: str, idle_timeout_seconds: float, max_per_principal: int, retry_after: int = 5
+    ) -> None:
         self.redis = redis
         self.prefix = prefix + "session:"
         self.index_prefix = prefix + "sessions:"
@@ -80,8 +81,14 @@ class RedisSessionStore:
         self._touch = redis.register_script(_TOUCH)
 
     async def create(self, record: SessionRecord, now_ms: int) -> CapReached | None:
-        fields = ["principal", record.principal, "version", record.protocol_version,
-                  "client", json.dumps(record.client_params)]
+        fields = [
+            "principal",
+            record.principal,
+            "version",
+            record.protocol_version,
+            "client",
+            json.dumps(record.client_params),
+        ]
         async with answering(FEATURE, self.retry_after):
             open_count = await self._create(
                 keys=[self.prefix + record.id, self.index_prefix + record.principal],
@@ -92,22 +99,23 @@ class RedisSessionStore:
     async def touch(self, session_id: str, now_ms: int) -> SessionRecord | None:
         """The record, its idle expiry pushed out; None when unknown or expired."""
         async with answering(FEATURE, self.retry_after):
-            flat = await self._touch(keys=[self.prefix + session_id],
-                                     args=[now_ms, self.ttl_ms, self.index_prefix, session_id])
+            flat = await self._touch(
+                keys=[self.prefix + session_id], args=[now_ms, self.ttl_ms, self.index_prefix, session_id]
+            )
         if not flat:
             return None
         data = {flat[i].decode(): flat[i + 1].decode() for i in range(0, len(flat), 2)}
         stream = data.get("stream")
-        return SessionRecord(session_id, data["principal"], data["version"], json.loads(data["client"]),
-                             int(stream) if stream else None)
+        return SessionRecord(
+            session_id, data["principal"], data["version"], json.loads(data["client"]), int(stream) if stream else None
+        )
 
     async def set_stream(self, session_id: str, replica: int) -> None:
         async with answering(FEATURE, self.retry_after):
             await self.redis.hset(self.prefix + session_id, "stream", str(replica))
 
     async def delete(self, record: SessionRecord) -> None:
-        async with answering(FEATURE, self.retry_after):
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.delete(self.prefix + record.id)
-                pipe.zrem(self.index_prefix + record.principal, record.id)
-                await pipe.execute()
+        async with answering(FEATURE, self.retry_after), self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.prefix + record.id)
+            pipe.zrem(self.index_prefix + record.principal, record.id)
+            await pipe.execute()

@@ -44,8 +44,13 @@ class SharedState:
         # The subscriber blocks reading for as long as nothing is published: no read timeout on it.
         bus_redis = redis_client(redis_settings.model_copy(update={"timeout_seconds": 30.0}))
         prefix = redis_settings.key_prefix
-        sessions = RedisSessionStore(redis, prefix, settings.sessions.idle_timeout_minutes * 60,
-                                     settings.sessions.max_per_principal, redis_settings.retry_after_seconds)
+        sessions = RedisSessionStore(
+            redis,
+            prefix,
+            settings.sessions.idle_timeout_minutes * 60,
+            settings.sessions.max_per_principal,
+            redis_settings.retry_after_seconds,
+        )
         ring = RedisKeyRing(redis, prefix, codec) if codec is not None else None
         return cls(redis, bus_redis, Fanout(bus_redis, prefix), sessions, ring)
 
