@@ -224,3 +224,38 @@ def cache_clear(tool: str | None, **common: Any) -> None:
         click.echo(f"mcpcloud: {exc}", err=True)
         sys.exit(1)
     click.echo(f"cleared {deleted} cached result{'s' if deleted != 1 else ''}" + (f" of {tool}" if tool else ""))
+
+
+@main.group()
+def state() -> None:
+    """Shared state (Redis) maintenance."""
+
+
+@state.command("rotate-request-keys")
+@_settings_options
+@_config_errors_exit_2
+def rotate_request_keys(**common: Any) -> None:
+    """Add a new request-state key in Redis; replicas seal with it about a minute later, old tokens stay valid."""
+    from mcpcloud.state.errors import StateUnavailable
+    from mcpcloud.state.requeststate import RedisKeyRing, SharedKeyCodec
+    from mcpcloud.state.redis import redis_client
+
+    settings = _load(**common)
+    if settings.request_state.keys is not None:
+        raise ConfigError("request_state.keys is set: rotate by putting a new first key in that Secret (keep the old)")
+    if settings.redis.url is None:
+        raise ConfigError("redis.url is not set: without Redis each process has its own request-state key")
+
+    async def rotate() -> None:
+        redis = redis_client(settings.redis)
+        try:
+            await RedisKeyRing(redis, settings.redis.key_prefix, SharedKeyCodec()).rotate()
+        finally:
+            await redis.aclose()
+
+    try:
+        anyio.run(rotate)
+    except StateUnavailable as exc:
+        click.echo(f"mcpcloud: {exc}; nothing was changed", err=True)
+        sys.exit(1)
+    click.echo("added a request-state key; replicas start sealing with it within about a minute", err=True)
