@@ -17,7 +17,7 @@ import httpx
 import pytest
 from tests.conftest import MCPCLOUD, RunningServer, server_env, start_server
 from tests.scale.throwaway_redis import ThrowawayRedis
-from tests.wire import modern_call
+from tests.wire import legacy_initialize, modern_call
 
 
 @pytest.fixture(scope="module")
@@ -165,6 +165,10 @@ def test_fail_open_lets_calls_through_unlimited_and_counts_them(tmp_path: Path) 
         assert response.status_code == 200 and '"open"' in response.text
         metrics = httpx.get(f"{server.base_url}/metrics", timeout=5).text
         assert 'mcpcloud_state_unavailable_total{action="failed_open",feature="rate limit"} 1.0' in metrics
+        # Only rate limits fail open: a legacy session cannot be opened without its shared record.
+        init_headers, init_body = legacy_initialize()
+        refused = httpx.post(server.url, json=init_body, headers=init_headers, timeout=15)
+        assert refused.status_code == 503 and refused.json()["error"]["data"]["feature"] == "sessions"
     finally:
         server.stop()
         redis_server.kill()

@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 
 from mcpcloud.config import Settings
 from mcpcloud.errors import ConfigError
+from mcpcloud.observability.metrics import record_redis_up
 from mcpcloud.state.bus import Fanout, RedisSubscriptionBus
 from mcpcloud.state.errors import StateUnavailable
 from mcpcloud.state.redis import answering, redis_client
@@ -77,8 +78,13 @@ class SharedState:
 
     async def ready(self) -> None:
         """The readiness check: Redis answers, and the request-state keys are loaded."""
-        async with answering("readiness"):
-            await self.redis.ping()
+        try:
+            async with answering("readiness"):
+                await self.redis.ping()
+        except StateUnavailable:
+            record_redis_up(False)
+            raise
+        record_redis_up(True)
         if self.ring is not None and not self.ring.codec.loaded:
             await self.ring.load()
 
