@@ -237,8 +237,8 @@ def state() -> None:
 def rotate_request_keys(**common: Any) -> None:
     """Add a new request-state key in Redis; replicas seal with it about a minute later, old tokens stay valid."""
     from mcpcloud.state.errors import StateUnavailable
-    from mcpcloud.state.requeststate import RedisKeyRing, SharedKeyCodec
     from mcpcloud.state.redis import redis_client
+    from mcpcloud.state.requeststate import RedisKeyRing, SharedKeyCodec
 
     settings = _load(**common)
     if settings.request_state.keys is not None:

@@ -9,12 +9,12 @@ import pytest
 from click.testing import CliRunner
 from mcp.server.request_state import AESGCMRequestStateCodec
 from redis.asyncio import Redis
+from tests.scale.conftest import SHARED_REDIS, unique_prefix
 
 from mcpcloud.cli import main
 from mcpcloud.config import RedisSettings
 from mcpcloud.state.redis import redis_client
 from mcpcloud.state.requeststate import RedisKeyRing, SharedKeyCodec
-from tests.scale.conftest import SHARED_REDIS, unique_prefix
 
 
 @pytest.fixture
