@@ -47,6 +47,7 @@ from mcpcloud.config import SessionSettings
 from mcpcloud.http_errors import json_rpc_error_response
 from mcpcloud.security.principal import PRINCIPAL_KEY
 from mcpcloud.state.bus import Fanout
+from mcpcloud.state.errors import StateUnavailable
 from mcpcloud.state.sessions import RedisSessionStore, SessionRecord
 
 logger = logging.getLogger(__name__)
@@ -308,6 +309,7 @@ class SharedSessions:
                             continue
 
                 tg.start_soon(forward)
+                tg.start_soon(self._hold, record.id)
                 await self.store.set_stream(record.id, self.fanout.replica)
                 try:
                     await transport.handle_request(scope, receive, send)
@@ -318,6 +320,17 @@ class SharedSessions:
         finally:
             self.open_streams -= 1
             detach()
+
+
+    async def _hold(self, session_id: str) -> None:
+        """An open GET stream holds its session, as in the SDK: refresh the idle expiry while it lasts."""
+        while True:
+            await anyio.sleep(self.store.ttl_ms / 3000)
+            try:
+                if await self.store.touch(session_id, _now_ms()) is None:
+                    return  # ended (DELETE) or expired meanwhile
+            except StateUnavailable:
+                continue  # Redis is away; the next round tries again
 
 
 def _offer(stream: anyio.abc.ObjectSendStream[dict[str, Any]], message: dict[str, Any]) -> None:

@@ -78,3 +78,19 @@ def test_the_per_process_cap_names_itself(tmp_path: Path) -> None:
         assert refused.json()["error"]["data"] == {"cap": "sessions.max_per_process", "limit": 1}
     finally:
         server.stop()
+
+
+def test_an_open_get_stream_holds_its_session(backend_env: dict[str, str], tmp_path: Path) -> None:
+    env = {**backend_env, "MCPCLOUD_SESSIONS__IDLE_TIMEOUT_MINUTES": "0.02"}
+    server = start_server(tmp_path, "--packs", "core", env=env)
+    try:
+        session = _open(server.url).headers["mcp-session-id"]
+        headers = {"Accept": "text/event-stream", "Mcp-Session-Id": session, "MCP-Protocol-Version": "2025-11-25"}
+        with httpx.stream("GET", server.url, headers=headers, timeout=10) as stream:
+            assert stream.status_code == 200
+            time.sleep(3)  # more than twice the idle timeout, with the stream open
+            assert _ping(server.url, session).status_code == 200
+        time.sleep(3)  # stream closed: now it expires
+        assert _ping(server.url, session).status_code == 404
+    finally:
+        server.stop()
