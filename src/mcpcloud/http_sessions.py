@@ -12,7 +12,8 @@ What crosses replicas goes through `Fanout` (state/bus.py):
   the dispatcher minted carries the replica number in its high bits, so the answer is sent to the
   replica whose tool awaits it;
 - a notification not tied to a request (a list change, a log line on the standalone channel) goes
-  to the replica holding the client's GET stream, which the record names.
+  to the replica holding the client's GET stream, which the record names;
+- the client's `notifications/cancelled` goes to every replica, and stops the request wherever it runs.
 
 The 2026-07-28 era needs none of this (it is stateless); those requests go to the SDK unchanged.
 """
@@ -55,6 +56,7 @@ logger = logging.getLogger(__name__)
 SESSION_HEADER = "mcp-session-id"
 REPLICA_SHIFT = 32  # request ids: replica number above bit 32, a per-request counter below
 CAP_CODE = -32000
+CANCELLED = "notifications/cancelled"
 
 
 def principal_key(scope: Scope) -> str:
@@ -205,6 +207,11 @@ class SharedSessions:
             await self.fanout.send(replica if replica is not None else self.fanout.replica, "reply", record.id, message)
             await Response(status_code=202)(scope, receive, send)
             return
+        if message.get("method") == CANCELLED and "id" not in message:
+            # The request it cancels may run on any replica: offered to the session's exchanges everywhere.
+            await self.fanout.broadcast("reply", record.id, message)
+            await Response(status_code=202)(scope, receive, send)
+            return
         await self._exchange(record, record.id, scope, receive, send)
 
     async def _exchange(
@@ -320,7 +327,6 @@ class SharedSessions:
         finally:
             self.open_streams -= 1
             detach()
-
 
     async def _hold(self, session_id: str) -> None:
         """An open GET stream holds its session, as in the SDK: refresh the idle expiry while it lasts."""

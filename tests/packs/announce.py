@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import anyio
 
 from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
@@ -24,3 +27,10 @@ def register(ctx: PackContext) -> None:
         """Tell the client (on its GET stream, wherever that is) that the tool list changed."""
         await context.session.send_tool_list_changed()
         return "announced"
+
+    @ctx.tool(annotations=ToolAnnotations(read_only_hint=False, destructive_hint=False))
+    async def sleep_then_mark(seconds: float, path: str) -> str:
+        """Sleep, then create the file at `path`: shows whether a cancellation stopped the call."""
+        await anyio.sleep(seconds)
+        Path(path).write_text("ran to the end")
+        return "marked"

@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 from tests.conftest import CONNECT_MODES
 from tests.scale.conftest import SHARED_REDIS, Cluster, start_cluster, stop_cluster, unique_prefix
 from tests.test_conformance_pack import Answers, llm
@@ -97,3 +98,13 @@ async def test_the_client_carries_on_when_a_replica_dies_mid_session(tmp_path: P
                     assert (await client.call_tool("echo", {"message": f"after {i}"})).content[0].text == f"after {i}"
     finally:
         stop_cluster(doomed)
+
+
+async def test_a_cancellation_stops_the_call_on_whichever_replica_runs_it(cluster: Cluster, tmp_path: Path) -> None:
+    async with Client(cluster.url, mode="legacy") as client:
+        for attempt in range(2):  # the cancel is POSTed to the other replica at least once
+            mark = tmp_path / f"mark-{attempt}"
+            with pytest.raises(MCPError):
+                await client.call_tool("sleep_then_mark", {"seconds": 3, "path": str(mark)}, read_timeout_seconds=1)
+            await anyio.sleep(3.5)
+            assert not mark.exists(), "the cancelled call ran to the end"

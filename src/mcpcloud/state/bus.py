@@ -6,7 +6,9 @@ Two kinds travel:
   (`RedisSubscriptionBus` is the SDK's `SubscriptionBus` seam over this);
 - JSON-RPC messages for one legacy session, sent to `<prefix>replica:<n>`, the replica that holds
   the piece of the session they belong to: a notification for the client's GET stream, or the
-  client's reply to a server-to-client request (elicitation, sampling) a tool there awaits.
+  client's reply to a server-to-client request (elicitation, sampling) a tool there awaits;
+- a client's `notifications/cancelled`, broadcast on `<prefix>sessions`: which replica runs the
+  request is not recorded, so each one offers it to that session's exchanges in flight there.
 
 Each process takes a replica number from `INCR <prefix>replicas` at start; the numbers are what
 session records and server-to-client request ids carry to find the way back.
@@ -42,6 +44,7 @@ class Fanout:
         self.redis = redis
         self.prefix = prefix
         self.events_channel = prefix + "events"
+        self.sessions_channel = prefix + "sessions"  # to every replica: a client's cancellation
         # Until Redis gives a number: a random one far above the counter, so ids never collide.
         self.replica = (1 << 19) + int.from_bytes(os.urandom(2), "big")
         self._listeners: dict[object, Callable[[ServerEvent], None]] = {}
@@ -60,7 +63,9 @@ class Fanout:
                 if not started:
                     self.replica = int(await self.redis.incr(self.prefix + "replicas")) % (1 << 19)
                 async with self.redis.pubsub(ignore_subscribe_messages=True) as pubsub:
-                    await pubsub.subscribe(self.events_channel, self.replica_channel(self.replica))
+                    await pubsub.subscribe(
+                        self.events_channel, self.sessions_channel, self.replica_channel(self.replica)
+                    )
                     self.connected.set()
                     if not started:
                         started = True
@@ -133,6 +138,15 @@ class Fanout:
         body = json.dumps({"kind": kind, "session": session_id, "message": message})
         async with answering("sessions"):
             await self.redis.publish(self.replica_channel(replica), body)
+
+    async def broadcast(self, kind: str, session_id: str, message: dict[str, Any]) -> None:
+        """To `kind` sinks of `session_id` on every replica (this one included, through Redis's echo)."""
+        if self.redis is None:
+            self._deliver(kind, session_id, message)
+            return
+        body = json.dumps({"kind": kind, "session": session_id, "message": message})
+        async with answering("sessions"):
+            await self.redis.publish(self.sessions_channel, body)
 
     def _deliver(self, kind: Any, session_id: Any, message: Any) -> None:
         sinks = self._sinks.get(kind, {}).get(session_id) if isinstance(kind, str) else None
