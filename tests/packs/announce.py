@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-
 from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel
