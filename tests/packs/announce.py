@@ -8,16 +8,14 @@ from typing import Any
 import anyio
 from mcp.server.mcpserver import Context
 from mcp_types import ToolAnnotations
-from pydantic import BaseModel
+from tests.packs.slow import Settings  # the same empty settings model
 
 from mcpcloud.packs import PackContext
 
+__all__ = ["Settings", "description", "name", "register"]
+
 name = "announce"
 description = "Server-initiated notifications not tied to a request, for multi-replica tests."
-
-
-class Settings(BaseModel):
-    model_config = {"extra": "forbid"}
 
 
 def register(ctx: PackContext) -> None:

@@ -5,23 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conformance_suite import REQUIREMENT_SETS, Suite, SuiteError, expected_failures, install, judge
+from tests.conformance_suite import REQUIREMENT_SETS, Suite, expected_failures, judge
 from tests.scale.conftest import Cluster
+from tests.test_conformance import suite  # noqa: F401 - the installed suite, as the one-replica test uses it
 
 pytestmark = pytest.mark.conformance
 
 
-@pytest.fixture(scope="module")
-def suite() -> Suite:
-    try:
-        return install()
-    except SuiteError as exc:
-        pytest.fail(f"cannot install the conformance suite: {exc}")
-
-
 @pytest.mark.parametrize("requirements", REQUIREMENT_SETS)
 def test_every_scored_scenario_passes_through_two_replicas(
-    suite: Suite, cluster: Cluster, requirements: str, tmp_path: Path
+    suite: Suite,  # noqa: F811
+    cluster: Cluster,
+    requirements: str,
+    tmp_path: Path,
 ) -> None:
     scored = suite.scored_server_scenarios(requirements)
     run = suite.run(cluster.url, requirements, tmp_path / "results")
