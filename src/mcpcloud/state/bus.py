@@ -49,7 +49,6 @@ class Fanout:
         self.replica = (1 << 19) + int.from_bytes(os.urandom(2), "big")
         self._listeners: dict[object, Callable[[ServerEvent], None]] = {}
         self._sinks: dict[str, dict[str, dict[object, SessionSink]]] = {"stream": {}, "reply": {}}
-        self.connected = anyio.Event()
 
     def replica_channel(self, replica: int) -> str:
         return f"{self.prefix}replica:{replica}"
@@ -66,14 +65,12 @@ class Fanout:
                     await pubsub.subscribe(
                         self.events_channel, self.sessions_channel, self.replica_channel(self.replica)
                     )
-                    self.connected.set()
                     if not started:
                         started = True
                         task_status.started()
                     async for message in pubsub.listen():
                         self._relay(message.get("channel"), message.get("data"))
             except (RedisError, OSError) as exc:
-                self.connected = anyio.Event()
                 logger.warning("shared-state bus lost Redis (%s); reconnecting", type(exc).__name__)
                 if not started:
                     started = True

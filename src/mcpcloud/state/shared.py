@@ -31,7 +31,6 @@ logger = logging.getLogger(__name__)
 @dataclass
 class SharedState:
     redis: Redis
-    bus_redis: Redis
     fanout: Fanout
     sessions: RedisSessionStore
     ring: RedisKeyRing | None
@@ -41,9 +40,9 @@ class SharedState:
         redis_settings = settings.redis
         if redis_settings.url is None:
             return None
+        # One client: commands get the bounded timeouts; the bus's subscriber connection blocks in
+        # `listen()`, which redis-py reads without a timeout, so idle periods do not break it.
         redis = redis_client(redis_settings)
-        # The subscriber blocks reading for as long as nothing is published: no read timeout on it.
-        bus_redis = redis_client(redis_settings.model_copy(update={"timeout_seconds": 30.0}))
         prefix = redis_settings.key_prefix
         sessions = RedisSessionStore(
             redis,
@@ -53,7 +52,7 @@ class SharedState:
             redis_settings.retry_after_seconds,
         )
         ring = RedisKeyRing(redis, prefix, codec) if codec is not None else None
-        return cls(redis, bus_redis, Fanout(bus_redis, prefix), sessions, ring)
+        return cls(redis, Fanout(redis, prefix), sessions, ring)
 
     @property
     def bus(self) -> RedisSubscriptionBus:
@@ -73,7 +72,6 @@ class SharedState:
                 yield
             finally:
                 tg.cancel_scope.cancel()
-        await self.bus_redis.aclose()
         await self.redis.aclose()
 
     async def ready(self) -> None:
