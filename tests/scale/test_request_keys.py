@@ -81,3 +81,11 @@ def test_a_short_configured_key_is_refused_with_the_rule() -> None:
     result = CliRunner().invoke(main, ["config"], env={**clean, "MCPCLOUD_REQUEST_STATE__KEYS": "short"})
     assert result.exit_code == 2 and "request_state.keys" in result.stderr and "at least 32 bytes" in result.stderr
     assert "short" not in result.stderr.replace("shortly", "")
+
+
+def test_configured_keys_never_show_in_the_config_output() -> None:
+    clean: dict[str, str | None] = {k: None for k in os.environ if k.startswith("MCPCLOUD_")}
+    secret = "s3cret-" + "k" * 40
+    result = CliRunner().invoke(main, ["config"], env={**clean, "MCPCLOUD_REQUEST_STATE__KEYS": secret})
+    assert result.exit_code == 0 and secret not in result.stdout
+    assert '"keys": "**********"' in result.stdout
