@@ -102,7 +102,8 @@ def test_killed_redis_gets_503s_then_recovers_without_restart(
         assert server.process.poll() is None
     finally:
         fault_redis.start()  # same data directory: the append-only file brings every key back
-    _until(lambda: _call(server, key).status_code == 200)  # no restart: stale connections are retried
+    # No restart, and no 500s from stale pooled connections: the first call after Redis is back succeeds.
+    assert [_call(server, key).status_code for _ in range(5)] == [200] * 5
     _until(lambda: httpx.get(f"{server.base_url}/readyz", timeout=5).status_code == 200)
 
 
@@ -121,6 +122,16 @@ def test_frozen_redis_answers_503_within_the_timeout(
     finally:
         fault_redis.thaw()
     _until(lambda: _call(server, key).status_code == 200)
+
+
+def test_a_quick_redis_restart_costs_no_request(
+    keyed_server: tuple[RunningServer, str], fault_redis: ThrowawayRedis
+) -> None:
+    server, key = keyed_server
+    assert _call(server, key).status_code == 200  # the pool now holds connections to this Redis
+    fault_redis.kill()
+    fault_redis.start()  # same data: the key is back; every pooled connection is now stale
+    assert [_call(server, key).status_code for _ in range(5)] == [200] * 5  # retried once, reconnected
 
 
 def test_redis_restarted_empty_then_keys_import_restores_every_key(
