@@ -423,6 +423,12 @@ class Settings(BaseSettings):
                 f"http.workers is {self.http.workers}, and workers share sessions, request-state keys and limits "
                 "only through Redis: set redis.url (env MCPCLOUD_REDIS__URL) or run one worker per pod"
             )
+        limited = self.limits.rate is not None or bool(self.limits.tool_rates)
+        if self.http.workers > 1 and limited and self.limits.backend == "memory":
+            raise _problem(
+                f"limits.backend is 'memory' with http.workers = {self.http.workers}: each worker would grant "
+                "the whole rate; use limits.backend = 'redis' (or 'auto') so the workers share one budget"
+            )
         if self.cache.backend == "redis" and not shared:
             raise _problem("cache: backend 'redis' needs redis.url (env MCPCLOUD_REDIS__URL)")
         return self

@@ -56,3 +56,11 @@ def test_serve_logs_the_deprecation(tmp_path: Path) -> None:
         assert "cache.redis_url is deprecated: set redis.url" in server.log()
     finally:
         server.stop()
+
+
+def test_workers_with_per_process_rate_limits_are_refused() -> None:
+    result = _config(
+        MCPCLOUD_REDIS__URL="redis://127.0.0.1:6379/0", MCPCLOUD_HTTP__WORKERS="2",
+        MCPCLOUD_LIMITS__BACKEND="memory", MCPCLOUD_LIMITS__RATE="60/minute",
+    )  # fmt: skip
+    assert result.exit_code == 2 and "each worker would grant the whole rate" in result.stderr
