@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from loadgen import run_load
-from tests.conftest import free_port
-from tests.wire import legacy_initialize
+from loadgen import run_load  # noqa: E402 - after the path setup above
+from tests.conftest import free_port  # noqa: E402
+from tests.wire import legacy_initialize  # noqa: E402
 
 MCPCLOUD = str(Path(sys.executable).parent / "mcpcloud")
 REDIS = "redis://127.0.0.1:6379/0"

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mcpcloud.endpoint import protect
 from mcpcloud.health import Health
 from mcpcloud.http_errors import json_rpc_error_response
 from mcpcloud.http_session_caps import session_endpoint, sessions_for_memory
@@ -29,7 +30,6 @@ from mcpcloud.http_state_faults import StateFaultResponder
 from mcpcloud.observability.http import HttpObservability
 from mcpcloud.observability.metrics import mark_process_dead
 from mcpcloud.observability.metrics_endpoint import metrics_listener, metrics_route
-from mcpcloud.security.endpoint import protect
 from mcpcloud.security.origin import OriginGuard, OriginPolicy
 from mcpcloud.server import McpCloud
 from mcpcloud.workers import upkeep as metrics_upkeep
@@ -128,7 +128,7 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
     )
     # Authentication and the tool-call gate sit inside the Origin guard, right before the SDK.
     protected = protect(session_endpoint(session_manager, server, max_per_process), server)
-    audit = server.policies.audit if server.policies is not None else None
+    audit = server.engine.audit
     mcp_endpoint = StateFaultResponder(
         OriginGuard(StripHeaderWhitespace(protected.app), OriginPolicy.from_settings(settings)), audit
     )

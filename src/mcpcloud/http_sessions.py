@@ -45,8 +45,8 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from mcpcloud.config import SessionSettings
+from mcpcloud.core.principal import PRINCIPAL_KEY
 from mcpcloud.http_errors import json_rpc_error_response
-from mcpcloud.security.principal import PRINCIPAL_KEY
 from mcpcloud.state.bus import Fanout
 from mcpcloud.state.errors import StateUnavailable
 from mcpcloud.state.sessions import RedisSessionStore, SessionRecord

@@ -2,8 +2,10 @@
 
 One pure-ASGI wrapper around the MCP endpoint: whichever layer below needed Redis and raised
 `StateUnavailable` (API key lookup, rate limit, session record, bus), the caller gets a JSON-RPC
-error naming the feature and the cause, the refusal is audited and counted
-(`mcpcloud_state_unavailable{feature,action="refused"}`). If the response had already started
+error in the engine's vocabulary (outcome `unavailable`, code -32053, `data.cause`,
+`data.retryAfterSeconds`, plus `data.feature`), and the refusal is audited. Authentication and
+the engine answer the faults they meet themselves, in the same shape; this catches the rest
+(session records, the bus). Counting happens where the fault is raised (`state.redis.answering`). If the response had already started
 (an SSE stream), nothing can be changed on the wire; the fault is still counted and logged.
 """
 
@@ -16,15 +18,14 @@ from typing import Any
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mcpcloud.core.outcomes import UNAVAILABLE, unavailable
+from mcpcloud.core.principal import PRINCIPAL_KEY
 from mcpcloud.http_errors import json_rpc_error_response
 from mcpcloud.observability.audit import AuditLog
-from mcpcloud.observability.metrics import record_state_unavailable
-from mcpcloud.security.principal import PRINCIPAL_KEY
 from mcpcloud.state.errors import StateUnavailable
 
 logger = logging.getLogger(__name__)
 
-STATE_UNAVAILABLE_CODE = -32603  # JSON-RPC internal error: the server, not the request, is at fault
 _PEEK_BYTES = 64 * 1024  # enough of a body to find its JSON-RPC id
 
 
@@ -73,23 +74,24 @@ class StateFaultResponder:
             if started:
                 logger.warning("%s after the response started; the client sees the stream end", exc)
                 return
+            refusal = unavailable(f"{exc}; retry after {exc.retry_after} s", exc.cause, exc.retry_after)
             response = json_rpc_error_response(
-                503,
-                f"{exc}; retry after {exc.retry_after} s",
-                code=STATE_UNAVAILABLE_CODE,
-                headers={"Retry-After": str(exc.retry_after)},
+                refusal.status,
+                refusal.message,
+                code=refusal.code,
+                headers={"Retry-After": refusal.retry_after_header or "5"},
                 request_id=request_id,
-                data={"feature": exc.what, "cause": exc.cause, "retryAfter": exc.retry_after},
+                data={**(refusal.data() or {}), "feature": exc.what},
             )
             await response(scope, receive, send)
 
     def _record(self, exc: StateUnavailable, scope: Scope, request_id: str | int | None) -> None:
-        record_state_unavailable(exc.what, "refused")
+        # Counted where it was raised (state.redis.answering); here it is logged and audited.
         logger.warning("refused with 503: %s", exc)
         if self.audit is not None:
             principal = scope.get(PRINCIPAL_KEY)
             self.audit.record(
-                "unavailable",
+                UNAVAILABLE,
                 principal=principal.audit_fields() if principal is not None else None,
                 request_id=Headers(scope=scope).get("x-request-id", request_id),
                 detail=str(exc),

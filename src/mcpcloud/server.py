@@ -1,4 +1,4 @@
-"""Builds the MCP server from the settings: the enabled packs plus the message pipeline.
+"""Builds the MCP server from the settings: the enabled packs, the compiled engine, the message pipeline.
 
 The result is transport-neutral: `mcpcloud.stdio` and `mcpcloud.http` serve the same
 `McpCloud` object, so tools and policies are identical on both.
@@ -9,20 +9,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
 
 from mcpcloud import __version__
 from mcpcloud.config import Settings
+from mcpcloud.core.principal import Identity
+from mcpcloud.core.registry import ToolRegistry
+from mcpcloud.engine.engine import Engine
 from mcpcloud.errors import ConfigError
 from mcpcloud.health import Health
 from mcpcloud.observability.tracing import tracing_enabled
-from mcpcloud.packs import LifespanFactory, Pack, PackContext, ToolRegistry, load_pack, pack_settings
+from mcpcloud.packs import LifespanFactory, Pack, PackContext, load_pack, pack_settings
 from mcpcloud.pipeline import build_pipeline
-from mcpcloud.pipeline.policies import Policies
-from mcpcloud.pipeline.tracing import apply_sdk_tracing
-from mcpcloud.state.shared import SharedState, request_state_security
+from mcpcloud.state.requeststate import request_state_security
+
+if TYPE_CHECKING:
+    from mcpcloud.state.shared import SharedState
 
 SERVER_NAME = "mcpcloud"
 INSTRUCTIONS = (
@@ -33,14 +37,14 @@ INSTRUCTIONS = (
 
 @dataclass
 class McpCloud:
-    """One configured server: the SDK server, the tool policies and the health of its packs."""
+    """One configured server: the SDK server, the compiled engine and the health of its packs."""
 
     settings: Settings
     mcp: MCPServer[Any]
     registry: ToolRegistry
     health: Health
     packs: list[Pack]
-    policies: Policies | None = None
+    engine: Engine
     shared: SharedState | None = None
 
 
@@ -56,11 +60,20 @@ def build(settings: Settings) -> McpCloud:
 
     health = Health()
     registry = ToolRegistry()
+    auth = settings.auth
+    identity = Identity.from_settings(auth.local_principal, auth.local_scopes, auth.enabled)
     lifespans: list[LifespanFactory] = []
     # Shared state (redis.url): sessions, request-state keys and the subscription bus across replicas.
     state_security, shared_codec = request_state_security(settings)
-    shared = SharedState.from_settings(settings, shared_codec)
-    if shared is not None:
+    shared = None
+    if settings.redis.url is not None:
+        from mcpcloud.observability.metrics import record_state_unavailable
+        from mcpcloud.state.errors import observe_faults
+        from mcpcloud.state.shared import SharedState  # redis is imported only when configured
+
+        observe_faults(record_state_unavailable)  # state may not import observability; the server wires it
+
+        shared = SharedState.from_settings(settings, shared_codec)
         lifespans.append(shared.running)
         health.checks["redis"] = shared.ready
 
@@ -88,14 +101,39 @@ def build(settings: Settings) -> McpCloud:
         subscriptions=shared.bus if shared is not None else None,
     )
     for pack in packs:
-        ctx = PackContext(pack=pack.name, settings=validated[pack.name], mcp=mcp, registry=registry, health=health)
+        ctx = PackContext(
+            pack=pack.name,
+            settings=validated[pack.name],
+            _server=mcp,
+            registry=registry,
+            health=health,
+            _identity=identity,
+        )
         pack.register(ctx)
         lifespans.extend(ctx.lifespans)
         health.checks.update(ctx.readiness_checks)
 
-    apply_sdk_tracing(mcp.middleware, tracing_enabled(settings.observability.tracing))
-    policies = Policies.compile(settings, registry)
-    mcp.middleware.extend(build_pipeline(settings, registry, policies))
+    tracing = tracing_enabled(settings.observability.tracing)
+    apply_sdk_tracing(mcp.middleware, tracing)
+    engine = Engine.compile(settings, registry, identity)
+    mcp.middleware.extend(build_pipeline(settings, engine, tracing))
     return McpCloud(
-        settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, policies=policies, shared=shared
+        settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, engine=engine, shared=shared
     )
+
+
+def apply_sdk_tracing(middleware: list[Any], enabled: bool) -> None:
+    """Keep the SDK's span middleware (with HTTP-header context in front) when tracing is on; drop it when off.
+
+    The SDK installs `OpenTelemetryMiddleware` on every server; with tracing off it would still
+    build attributes and a no-op span per message, which we skip entirely.
+    """
+    from mcp.server._otel import OpenTelemetryMiddleware  # the SDK imports it anyway; no public name
+
+    if not enabled:
+        middleware[:] = [stage for stage in middleware if not isinstance(stage, OpenTelemetryMiddleware)]
+        return
+    from mcpcloud.pipeline.tracing import HeaderTraceContext
+
+    if not any(isinstance(stage, HeaderTraceContext) for stage in middleware):
+        middleware.insert(0, HeaderTraceContext())

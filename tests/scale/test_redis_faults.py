@@ -61,8 +61,9 @@ def _assert_unavailable(response: httpx.Response) -> dict[str, object]:
     assert response.status_code == 503, response.text
     assert response.headers["retry-after"] == "5"
     error = response.json()["error"]
-    assert response.json()["id"] == 7
+    assert error["code"] == -32053  # the engine's `unavailable` outcome
     assert "shared state (Redis)" in error["message"] and "retry after 5 s" in error["message"]
+    assert error["data"]["retryAfterSeconds"] == 5
     assert "127.0.0.1" not in error["message"]  # never where Redis is
     return error["data"]
 
@@ -93,7 +94,7 @@ def test_killed_redis_gets_503s_then_recovers_without_restart(
     fault_redis.kill()
     try:
         data = _assert_unavailable(_call(server, key))
-        assert data == {"feature": "api keys", "cause": "cannot be reached", "retryAfter": 5}
+        assert data["cause"] == "cannot be reached"
         _until(lambda: httpx.get(f"{server.base_url}/readyz", timeout=10).status_code == 503)  # probes cache 1 s
         assert httpx.get(f"{server.base_url}/readyz", timeout=10).json()["checks"]["redis"]["ready"] is False
         assert _counted(server, "api keys") >= 1
@@ -179,7 +180,10 @@ def test_fail_open_lets_calls_through_unlimited_and_counts_them(tmp_path: Path) 
         # Only rate limits fail open: a legacy session cannot be opened without its shared record.
         init_headers, init_body = legacy_initialize()
         refused = httpx.post(server.url, json=init_body, headers=init_headers, timeout=15)
-        assert refused.status_code == 503 and refused.json()["error"]["data"]["feature"] == "sessions"
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "5"
+        error = refused.json()["error"]
+        assert error["code"] == -32053 and error["data"]["feature"] == "sessions" and refused.json()["id"] == 1
+        assert error["data"]["cause"] == "cannot be reached"
     finally:
         server.stop()
         redis_server.kill()

@@ -102,12 +102,10 @@ def record_state_unavailable(feature: str, action: str = "refused") -> None:
     STATE_UNAVAILABLE.labels(feature, action).inc()
 
 
-def record_redis_up(up: bool) -> None:
-    REDIS_UP.set(1 if up else 0)
-
-
 def record_readiness(ready: bool, packs: dict[str, bool]) -> None:
     READY.set(1 if ready else 0)
+    if "redis" in packs:  # the shared-state check (redis.url set)
+        REDIS_UP.set(1 if packs["redis"] else 0)
     for pack, pack_ready in packs.items():
         PACK_READY.labels(pack).set(1 if pack_ready else 0)
 

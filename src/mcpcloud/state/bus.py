@@ -22,14 +22,15 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.shared.subscriptions import ServerEvent, event_from_wire, event_to_notification
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from mcpcloud.state.redis import answering
+
+if TYPE_CHECKING:  # redis loads only where it is configured
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class Fanout:
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Take a replica number and relay what arrives, reconnecting after Redis faults; until cancelled."""
+        from redis.exceptions import RedisError
+
         assert self.redis is not None
         started = False
         while True:

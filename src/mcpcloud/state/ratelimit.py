@@ -12,14 +12,13 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Protocol
 
 from mcpcloud.config import Settings
-from mcpcloud.observability.metrics import record_state_unavailable
-from mcpcloud.state.errors import StateUnavailable
-from mcpcloud.state.redis import answering
+from mcpcloud.state.errors import StateUnavailable, report_fault
+
+if TYPE_CHECKING:  # redis is imported only where a Redis backend is configured (stdio cold start)
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 FEATURE = "rate limit"
@@ -139,23 +138,23 @@ class RedisRateLimiter:
 
         redis = settings.redis
         return cls(
-            redis_client(redis),
-            redis.key_prefix,
-            fail_open=settings.limits.fail_open,
+            redis_client(redis), redis.key_prefix, fail_open=settings.limits.fail_open,
             retry_after=redis.retry_after_seconds,
-        )
+        )  # fmt: skip
 
     async def aclose(self) -> None:
         await self.redis.aclose()
 
     async def hit(self, key: str, rate: Rate) -> Decision:
+        from mcpcloud.state.redis import answering
+
         try:
-            async with answering(FEATURE, self.retry_after):
+            async with answering(FEATURE, self.retry_after, count=not self.fail_open):
                 allowed, retry_ms = await self._script(keys=[self._prefix + key], args=[rate.interval, rate.tolerance])
         except StateUnavailable as exc:
             if not self.fail_open:
                 raise
-            record_state_unavailable(FEATURE, "failed_open")
+            report_fault(FEATURE, "failed_open")
             logger.warning("%s; limits.fail_open: call allowed without a rate limit", exc)
             return ALLOWED
         return ALLOWED if int(allowed) else Decision(False, int(retry_ms) / 1000)

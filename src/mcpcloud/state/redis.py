@@ -11,21 +11,23 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-
-from redis.asyncio import Redis
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.exceptions import BusyLoadingError, RedisError
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+from typing import TYPE_CHECKING
 
 from mcpcloud.config import RedisSettings
 from mcpcloud.errors import ConfigError
-from mcpcloud.state.errors import StateUnavailable
+from mcpcloud.state.errors import StateUnavailable, report_fault
+
+if TYPE_CHECKING:  # redis (and the OpenTelemetry SDK it pulls in) loads only where Redis is configured
+    from redis.asyncio import Redis
 
 
 def redis_client(settings: RedisSettings) -> Redis:
     """A client for `settings.url`; connections open lazily, in the event loop that uses them."""
+    from redis.asyncio import Redis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ExponentialWithJitterBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     if settings.url is None:
         raise ConfigError("redis.url: not set")
     timeout = settings.timeout_seconds
@@ -43,6 +45,10 @@ def redis_client(settings: RedisSettings) -> Redis:
 
 def describe(exc: BaseException) -> str:
     """A short cause safe to show a caller: never the URL, host or password."""
+    from redis.exceptions import BusyLoadingError
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
     if isinstance(exc, RedisTimeoutError):
         return "did not answer in time"
     if isinstance(exc, BusyLoadingError):
@@ -52,14 +58,20 @@ def describe(exc: BaseException) -> str:
     return f"failed ({type(exc).__name__})"
 
 
-def unavailable(what: str, exc: BaseException, retry_after: int = 5) -> StateUnavailable:
-    return StateUnavailable(what, describe(exc), retry_after)
-
-
 @asynccontextmanager
-async def answering(what: str, retry_after: int = 5) -> AsyncIterator[None]:
-    """Run Redis calls for feature `what`; any Redis failure leaves as `StateUnavailable`."""
+async def answering(what: str, retry_after: int = 5, *, count: bool = True) -> AsyncIterator[None]:
+    """Run Redis calls for feature `what`; any Redis failure leaves as `StateUnavailable`.
+
+    Counted here, where it is raised (`mcpcloud_state_unavailable_total{action="refused"}`), because
+    several layers answer it (authentication, the engine, the HTTP front) and each fault is one
+    refusal; `count=False` for callers that are not serving a request (readiness, key refresh) or
+    that fail open and count that themselves.
+    """
+    from redis.exceptions import RedisError
+
     try:
         yield
     except (RedisError, OSError) as exc:
-        raise unavailable(what, exc, retry_after) from exc
+        if count:
+            report_fault(what, "refused")
+        raise StateUnavailable(what, describe(exc), retry_after) from exc

@@ -17,12 +17,16 @@ import logging
 import secrets
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import anyio
-from mcp.server.request_state import AESGCMRequestStateCodec, InvalidRequestState
-from redis.asyncio import Redis
+from mcp.server.request_state import AESGCMRequestStateCodec, InvalidRequestState, RequestStateSecurity
 
-from mcpcloud.state.redis import answering
+from mcpcloud.config import Settings
+from mcpcloud.errors import ConfigError
+
+if TYPE_CHECKING:  # redis is imported only where it is configured (stdio cold start)
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +83,9 @@ class RedisKeyRing:
         self._script = redis.register_script(_LOAD)
 
     async def load(self) -> None:
-        async with answering("request state"):
+        from mcpcloud.state.redis import answering
+
+        async with answering("request state", count=False):  # not a request: readiness reports it
             raw = await self._script(keys=[self.key], args=[_entry(0)])
         entries = [item.decode() if isinstance(item, bytes) else str(item) for item in raw]
         now_ms = int(time.time() * 1000)
@@ -89,7 +95,9 @@ class RedisKeyRing:
         self.codec.replace(sealing, [secret for _, secret in parsed])
 
     async def rotate(self) -> None:
-        async with answering("request state"), self.redis.pipeline(transaction=True) as pipe:
+        from mcpcloud.state.redis import answering
+
+        async with answering("request state", count=False), self.redis.pipeline(transaction=True) as pipe:
             pipe.lpush(self.key, _entry(int(time.time() * 1000) + ACTIVATION_DELAY_MS))
             pipe.ltrim(self.key, 0, KEPT_KEYS - 1)
             await pipe.execute()
@@ -102,3 +110,23 @@ class RedisKeyRing:
                 await self.load()
             except Exception as exc:  # noqa: BLE001 - keep the last good ring; readiness reports Redis
                 logger.warning("request-state keys not refreshed: %s", exc)
+
+
+def request_state_security(settings: Settings) -> tuple[RequestStateSecurity, SharedKeyCodec | None]:
+    """The SDK's request-state policy: configured keys, else a ring shared in Redis, else per process.
+
+    The codec is returned when the ring is to be loaded from Redis. The audience (the server
+    identity the state is bound to) is the public URL when set: the same on every replica.
+    """
+    config = settings.request_state
+    ttl, audience = config.ttl_seconds, settings.http.public_url
+    if config.keys is not None:
+        try:
+            keys = RequestStateSecurity(keys=split_keys(config.keys.get_secret_value()), ttl=ttl, audience=audience)
+        except ValueError as exc:  # the SDK's message names the rule (>= 32 bytes) and how to make a key
+            raise ConfigError(f"request_state.keys: {exc}") from None
+        return keys, None
+    if settings.redis.url is not None:
+        codec = SharedKeyCodec()
+        return RequestStateSecurity(codec=codec, ttl=ttl, audience=audience), codec
+    return RequestStateSecurity.ephemeral(ttl=ttl, audience=audience), None

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Any
 
 from mcpcloud.state.redis import answering
+
+if TYPE_CHECKING:  # redis loads only where it is configured
+    from redis.asyncio import Redis
 
 FEATURE = "sessions"
 

@@ -11,19 +11,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import anyio
-from mcp.server.request_state import RequestStateSecurity
-from redis.asyncio import Redis
 
 from mcpcloud.config import Settings
-from mcpcloud.errors import ConfigError
-from mcpcloud.observability.metrics import record_redis_up
 from mcpcloud.state.bus import Fanout, RedisSubscriptionBus
 from mcpcloud.state.errors import StateUnavailable
 from mcpcloud.state.redis import answering, redis_client
-from mcpcloud.state.requeststate import RedisKeyRing, SharedKeyCodec, split_keys
+from mcpcloud.state.requeststate import RedisKeyRing, SharedKeyCodec
 from mcpcloud.state.sessions import RedisSessionStore
+
+if TYPE_CHECKING:  # redis loads only where it is configured
+    from redis.asyncio import Redis
 
 logger = logging.getLogger(__name__)
 
@@ -76,32 +76,7 @@ class SharedState:
 
     async def ready(self) -> None:
         """The readiness check: Redis answers, and the request-state keys are loaded."""
-        try:
-            async with answering("readiness"):
-                await self.redis.ping()
-        except StateUnavailable:
-            record_redis_up(False)
-            raise
-        record_redis_up(True)
+        async with answering("readiness", count=False):  # a probe, not a refused request
+            await self.redis.ping()
         if self.ring is not None and not self.ring.codec.loaded:
             await self.ring.load()
-
-
-def request_state_security(settings: Settings) -> tuple[RequestStateSecurity, SharedKeyCodec | None]:
-    """The SDK's request-state policy: configured keys, else a ring shared in Redis, else per process.
-
-    The codec is returned when the ring is to be loaded from Redis. The audience (the server
-    identity the state is bound to) is the public URL when set: the same on every replica.
-    """
-    config = settings.request_state
-    ttl, audience = config.ttl_seconds, settings.http.public_url
-    if config.keys is not None:
-        try:
-            keys = RequestStateSecurity(keys=split_keys(config.keys.get_secret_value()), ttl=ttl, audience=audience)
-        except ValueError as exc:  # the SDK's message names the rule (>= 32 bytes) and how to make a key
-            raise ConfigError(f"request_state.keys: {exc}") from None
-        return keys, None
-    if settings.redis.url is not None:
-        codec = SharedKeyCodec()
-        return RequestStateSecurity(codec=codec, ttl=ttl, audience=audience), codec
-    return RequestStateSecurity.ephemeral(ttl=ttl, audience=audience), None
