@@ -63,9 +63,11 @@ class RunningServer:
             raise
 
 
-def spawn_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> RunningServer:
-    """Start `mcpcloud serve --transport http` on a free port without waiting for it."""
-    port = free_port()
+def spawn_server(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None
+) -> RunningServer:
+    """Start `mcpcloud serve --transport http` on `port` (default: a free one) without waiting for it."""
+    port = port or free_port()
     log_path = tmp_path / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
