@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
 from tests.conftest import RunningServer, spawn_server, wait_ready
 from tests.scale.proxy import Proxy, start_proxy
 
@@ -40,6 +41,18 @@ def stop_cluster(cluster: Cluster) -> None:
     cluster.proxy.stop()
     for replica in cluster.replicas:
         replica.stop()
+    forget_prefix(cluster.prefix)
+
+
+def forget_prefix(prefix: str) -> None:
+    """Delete what a test left under its own prefix in the shared Redis (never anything else)."""
+    client = redis.Redis.from_url(SHARED_REDIS)
+    try:
+        keys = list(client.scan_iter(match=prefix + "*"))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
 
 
 @pytest.fixture(scope="module")
