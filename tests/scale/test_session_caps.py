@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from tests.conftest import start_server
-from tests.scale.conftest import SHARED_REDIS, unique_prefix
+from tests.scale.conftest import SHARED_REDIS, forget_prefix, unique_prefix
 from tests.wire import legacy_initialize
 
 
@@ -28,10 +29,13 @@ def _ping(url: str, session: str) -> httpx.Response:
 
 
 @pytest.fixture(params=["redis", "memory"])
-def backend_env(request: pytest.FixtureRequest) -> dict[str, str]:
-    if request.param == "redis":
-        return {"MCPCLOUD_REDIS__URL": SHARED_REDIS, "MCPCLOUD_REDIS__KEY_PREFIX": unique_prefix("caps")}
-    return {}
+def backend_env(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    if request.param == "memory":
+        yield {}
+        return
+    prefix = unique_prefix("caps")
+    yield {"MCPCLOUD_REDIS__URL": SHARED_REDIS, "MCPCLOUD_REDIS__KEY_PREFIX": prefix}
+    forget_prefix(prefix)
 
 
 def test_the_per_principal_cap_refuses_with_a_named_cap_and_frees_on_delete(
