@@ -27,11 +27,14 @@ from mcpcloud.endpoint import protect
 from mcpcloud.health import Health
 from mcpcloud.http_body_timeout import BodyReadTimeout
 from mcpcloud.http_errors import json_rpc_error_response
+from mcpcloud.http_session_caps import session_endpoint, sessions_for_memory
+from mcpcloud.http_state_faults import StateFaultResponder
 from mcpcloud.observability.http import HttpObservability
 from mcpcloud.observability.metrics import mark_process_dead
 from mcpcloud.observability.metrics_endpoint import metrics_listener, metrics_route
 from mcpcloud.security.origin import OriginGuard, OriginPolicy
 from mcpcloud.server import McpCloud
+from mcpcloud.workers import upkeep as metrics_upkeep
 
 PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -151,16 +154,20 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
     settings = server.settings
     health = server.health
     drain = drain or Drain(health, settings.http.shutdown_grace_seconds)
+    sessions = settings.sessions
+    max_per_process = sessions.max_per_process or sessions_for_memory()
     session_manager = StreamableHTTPSessionManager(
         app=server.mcp._lowlevel_server,  # the SDK exposes no public accessor for the low-level server
         # Host/Origin are checked by OriginGuard; the SDK still validates Content-Type.
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         max_request_body_size=settings.http.max_body_bytes,
+        session_idle_timeout=sessions.idle_timeout_minutes * 60,
+        max_sessions=max_per_process,
     )
     # Authentication and the tool-call gate sit inside the Origin guard, right before the SDK.
-    protected = protect(session_manager.asgi_app, server)
+    protected = protect(session_endpoint(session_manager, server, max_per_process), server)
     sdk = ExplainNotAcceptable(StripHeaderWhitespace(protected.app))
-    mcp_endpoint = OriginGuard(sdk, OriginPolicy.from_settings(settings))
+    mcp_endpoint = StateFaultResponder(OriginGuard(sdk, OriginPolicy.from_settings(settings)), server.engine.audit)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "alive", "version": health.version})
@@ -173,7 +180,11 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with session_manager.run(), metrics_listener(settings.host, health, observability.metrics):
+        async with (
+            session_manager.run(),
+            metrics_listener(settings.host, health, observability.metrics),
+            metrics_upkeep(health),
+        ):
             try:
                 yield
             finally:

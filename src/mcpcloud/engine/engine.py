@@ -174,9 +174,8 @@ class Engine:
 def _limiter(settings: Settings) -> RateLimiter:
     if settings.limits.backend == "redis":
         from mcpcloud.state.ratelimit import RedisRateLimiter
-        from mcpcloud.state.redis import redis_client
 
-        return RedisRateLimiter(redis_client(settings.redis), settings.redis.key_prefix)
+        return RedisRateLimiter.from_settings(settings)  # bounded timeouts, retry on stale connections, fail_open
     from mcpcloud.state.ratelimit import MemoryRateLimiter
 
     return MemoryRateLimiter()
