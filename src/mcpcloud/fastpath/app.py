@@ -36,7 +36,12 @@ logger = logging.getLogger("mcpcloud.fastpath")
 
 class FastPath:
     def __init__(
-        self, sdk_app: ASGIApp, mcp: MCPServer[Any], manager: StreamableHTTPSessionManager, max_body_bytes: int
+        self,
+        sdk_app: ASGIApp,
+        mcp: MCPServer[Any],
+        manager: StreamableHTTPSessionManager,
+        max_body_bytes: int,
+        local_sessions: bool = True,
     ) -> None:
         self.sdk_app = sdk_app
         self.mcp = mcp
@@ -45,7 +50,8 @@ class FastPath:
         self.max_body_bytes = max_body_bytes
         self.tools = FastTools(mcp._tool_manager._tools)  # the SDK's registry itself, watched for changes
         self.lists = ListResults()
-        self.sessions = LegacySessions(manager)
+        # 2025-era sessions are answered here only while the SDK in this process holds them.
+        self.sessions = LegacySessions(manager) if local_sessions else None
         # Only `_serialize` of this runner is used: the SDK's own response shaping (cache hints, the
         # per-version result sieve, `resultType`, the serverInfo stamp), which reads nothing per connection.
         self.shaper = ServerRunner(self.server, Connection.from_envelope(LATEST_MODERN_VERSION, None, None), None)
@@ -104,6 +110,9 @@ class FastPath:
 
     async def _legacy(self, scope: Scope, receive: Receive, send: Send) -> None:
         """The handshake era: a plain tools/call in a known session answered here; `initialize` watched."""
+        if self.sessions is None:
+            await self.sdk_app(scope, receive, send)
+            return
         known = legacy_headers(scope, self.sessions.version_of)
         opening = known is None and not any(k == b"mcp-session-id" for k, _ in scope["headers"])
         if known is None and not opening:
