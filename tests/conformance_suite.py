@@ -65,7 +65,10 @@ class Suite:
     def scored_server_scenarios(self, requirements: str) -> list[str]:
         """The server scenarios a requirement set scores, as the suite itself lists them."""
         done = _run(
-            self.command("list", "--requirements", requirements), cwd=self.directory, timeout=60, what="conformance list"
+            self.command("list", "--requirements", requirements),
+            cwd=self.directory,
+            timeout=60,
+            what="conformance list",
         )
         if done.returncode != 0:
             raise SuiteError(f"conformance list --requirements {requirements} failed:\n{done.stderr}")
@@ -207,5 +210,3 @@ def install(directory: Path = INSTALL_DIR) -> Suite:
         raise SuiteError(f"npm ci of the conformance suite failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     stamp.write_text(digest)
     return suite
-
-

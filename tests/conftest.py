@@ -95,7 +95,9 @@ def wait_ready(server: RunningServer, timeout: float = 30) -> RunningServer:
     raise RuntimeError(f"mcpcloud did not become ready:\n{server.log()}")
 
 
-def start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None, ready_timeout: float = 30) -> RunningServer:
+def start_server(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, ready_timeout: float = 30
+) -> RunningServer:
     return wait_ready(spawn_server(tmp_path, *args, env=env), ready_timeout)
 
 

@@ -25,8 +25,15 @@ def parse_headers(headers: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str,
-                 remote_name: str = DEFAULT_REMOTE, packs: str | None = None, roots: tuple[str, ...] = ()) -> Target:
+def build_target(
+    url: str | None,
+    headers: tuple[str, ...],
+    use_stdio: bool,
+    name: str,
+    remote_name: str = DEFAULT_REMOTE,
+    packs: str | None = None,
+    roots: tuple[str, ...] = (),
+) -> Target:
     if not SERVER_NAME.match(name):
         raise click.BadParameter(
             f"{name!r}: use a letter, then letters, digits, '-' or '_' (VS Code rejects other names)",
@@ -54,9 +61,18 @@ def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, nam
     return Target(name=name, url=url, headers=parsed)
 
 
-def client_config_command(client: ClientName, url: str | None, headers: tuple[str, ...], use_stdio: bool,
-                          name: str, write: bool, path: Path | None, remote_name: str = DEFAULT_REMOTE,
-                          packs: str | None = None, roots: tuple[str, ...] = ()) -> None:
+def client_config_command(
+    client: ClientName,
+    url: str | None,
+    headers: tuple[str, ...],
+    use_stdio: bool,
+    name: str,
+    write: bool,
+    path: Path | None,
+    remote_name: str = DEFAULT_REMOTE,
+    packs: str | None = None,
+    roots: tuple[str, ...] = (),
+) -> None:
     target = build_target(url, headers, use_stdio, name, remote_name, packs, roots)
     if write:
         destination = path or default_config_path(client)

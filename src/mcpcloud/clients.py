@@ -130,7 +130,9 @@ def claude_code_command(target: Target) -> str:
         options: list[str] = []
         for key, value in target.env.items():
             options += ["--env", f"{key}={value}"]
-        return shlex.join(["claude", "mcp", "add", *options, target.name, "--", target.command or "mcpcloud", *target.args])
+        return shlex.join(
+            ["claude", "mcp", "add", *options, target.name, "--", target.command or "mcpcloud", *target.args]
+        )
     assert target.url is not None
     parts = ["claude", "mcp", "add", "--transport", "http", target.name, target.url]
     for key, value in target.headers.items():
