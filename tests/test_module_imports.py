@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import MCPCLOUD, ROOT, server_env
+from tests.conftest import MCPCLOUD, ROOT, server_env, start_server
 from tests.wire import modern_call
 
 PACKAGE = ROOT / "src" / "mcpcloud"
@@ -142,3 +142,12 @@ def test_the_command_groups_load_when_named() -> None:
     for group in ("keys", "remotes"):
         done = subprocess.run([MCPCLOUD, group, "--help"], capture_output=True, text=True, timeout=60, env=server_env())
         assert done.returncode == 0 and f"Usage: mcpcloud {group}" in done.stdout, done.stderr
+
+
+def test_http_server_without_oauth_loads_no_jwt_or_http_client(tmp_path: Path) -> None:
+    """PyJWT and httpx (~3.4 MiB of RSS) are OAuth's: a server without `oauth` in `auth.modes` never imports them."""
+    server = start_server(tmp_path, "--packs", "core", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    server.stop()
+    imported = {line.split("|")[-1].strip() for line in server.log().splitlines() if line.startswith("import time:")}
+    assert "mcpcloud.security.authenticate" in imported and "mcpcloud.http" in imported, server.log()[-2000:]
+    assert sorted(imported.intersection({"jwt", "httpx", "mcpcloud.security.oauth"})) == []
