@@ -17,6 +17,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from mcpcloud.packs import PackContext
+from mcpcloud.packs.extras import require_extra
 from mcpcloud.packs.tool_errors import reported
 from mcpcloud.packs.vectors.embeddings import Embedder, EmbeddingError, make_embedder
 from mcpcloud.packs.vectors.settings import VectorSettings
@@ -56,6 +57,7 @@ class DeleteResult(BaseModel):
 
 def make_store(settings: VectorSettings) -> VectorStore:
     if settings.backend == "pgvector":
+        require_extra("postgres", "[pack.vectors] backend = 'pgvector'")
         from mcpcloud.packs.vectors.pgvector import PgVectorStore
 
         assert settings.url

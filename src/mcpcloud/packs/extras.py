@@ -1,0 +1,89 @@
+"""Optional dependencies: is the extra a pack needs installed, and if not, the exact line that installs it.
+
+`pip install mcpcloud` is the core; a pack with heavy dependencies names its extra in its entry
+point (`sql = "mcpcloud.packs.sql [sql]"` in pyproject.toml), and a backend chosen by settings
+(PostgreSQL) asks with `require_extra("postgres", ...)`. What an extra contains is read from
+mcpcloud's own installed metadata, so pyproject.toml stays the one list of dependencies.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib.metadata import PackageNotFoundError, distribution, metadata, requires
+
+from mcpcloud.errors import ConfigError
+
+DISTRIBUTION = "mcpcloud"
+
+# Extras for working on mcpcloud, not for running it; `all` is the union of the others.
+NOT_RUNTIME_EXTRAS = frozenset({"all", "test", "bench"})
+
+_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+_EXTRA_MARKER = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+
+
+class MissingExtra(ConfigError):
+    """A pack or backend is enabled but its extra is not installed; the message has the pip line."""
+
+
+def install_line(extra: str) -> str:
+    return f"pip install '{DISTRIBUTION}[{extra}]'"
+
+
+def extra_distributions(extra: str, requirements: list[str] | None = None) -> list[str]:
+    """The distributions `mcpcloud[<extra>]` brings, from `Requires-Dist` lines (ours when not given)."""
+    names = []
+    for line in _requirements() if requirements is None else requirements:
+        requirement, _, marker = line.partition(";")
+        found_extra = _EXTRA_MARKER.search(marker)
+        name = _NAME.match(requirement)
+        if found_extra and name and found_extra.group(1) == extra and name.group(1).lower() != DISTRIBUTION:
+            names.append(name.group(1))
+    return names
+
+
+def missing_distributions(extra: str) -> list[str]:
+    """The distributions of the extra that are not installed (empty: the extra is complete)."""
+    return [name for name in extra_distributions(extra) if not _installed(name)]
+
+
+def require_extra(extra: str, needed_for: str) -> None:
+    """Raise MissingExtra (exit 2 from the CLI) unless every distribution of the extra is installed."""
+    missing = missing_distributions(extra)
+    if missing:
+        raise MissingExtra(
+            f"{needed_for} needs the '{extra}' extra, which is not installed (missing: {', '.join(missing)}): "
+            f"{install_line(extra)}"
+        )
+
+
+def installed_extras() -> tuple[str, ...]:
+    """The runtime extras whose distributions are all installed here, e.g. ("postgres", "sql")."""
+    try:
+        provided = metadata(DISTRIBUTION).get_all("Provides-Extra") or []
+    except PackageNotFoundError:
+        return ()
+    return tuple(
+        sorted(
+            extra
+            for extra in provided
+            if extra not in NOT_RUNTIME_EXTRAS and extra_distributions(extra) and not missing_distributions(extra)
+        )
+    )
+
+
+@cache
+def _requirements() -> list[str]:
+    try:
+        return requires(DISTRIBUTION) or []
+    except PackageNotFoundError:  # running from a source tree that was never installed: nothing to check
+        return []
+
+
+def _installed(name: str) -> bool:
+    try:
+        distribution(name)
+    except PackageNotFoundError:
+        return False
+    return True
