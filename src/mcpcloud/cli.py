@@ -167,8 +167,10 @@ _add_keys_group()
 @click.option("--write", "write", is_flag=True, help="Merge into the client's config file (backup first).")
 @click.option("--path", "path", type=click.Path(dir_okay=False, path_type=Path),
               help="Config file for --write (default: where the client looks).")
+@click.option("--server-config", "server_config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="stdio: the spawned server reads this TOML file (written as an absolute --config).")
 def client_config(client: str, url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str,
-                  write: bool, path: Path | None) -> None:
+                  write: bool, path: Path | None, server_config: Path | None) -> None:
     """Print (or --write) the configuration a client needs to reach mcpcloud.
 
     \b
@@ -178,7 +180,7 @@ def client_config(client: str, url: str | None, headers: tuple[str, ...], use_st
     """
     from mcpcloud.client_commands import client_config_command
 
-    client_config_command(client, url, headers, use_stdio, name, write, path)  # type: ignore[arg-type]
+    client_config_command(client, url, headers, use_stdio, name, write, path, server_config)  # type: ignore[arg-type]
 
 
 @main.group()

@@ -21,17 +21,22 @@ def parse_headers(headers: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str) -> Target:
+def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str,
+                 server_config: Path | None = None) -> Target:
     if not SERVER_NAME.match(name):
         raise click.BadParameter(
             f"{name!r}: use a letter, then letters, digits, '-' or '_' (VS Code rejects other names)",
             param_hint="--name",
         )
     parsed = parse_headers(headers)
+    # Absolute: the client spawns the server from a directory of its own choosing.
+    server_args = ("--config", str(server_config.resolve())) if server_config else ()
     if url is None:
         if parsed:
             raise click.UsageError("--header needs --url: headers are sent to a remote server")
-        return Target.local_stdio(name)
+        return Target.local_stdio(name, server_args)
+    if server_config and not use_stdio:
+        raise click.UsageError("--server-config is for a locally spawned server: use it without --url, or with --stdio")
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http:// or https:// URL", param_hint="--url")
     if use_stdio:
@@ -41,13 +46,13 @@ def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, nam
             "only, and carries the remote URL for when it is (docs/DEPLOY.md)",
             err=True,
         )
-        return Target.hybrid(name, url, parsed)
+        return Target.hybrid(name, url, parsed, server_args)
     return Target(name=name, url=url, headers=parsed)
 
 
 def client_config_command(client: ClientName, url: str | None, headers: tuple[str, ...], use_stdio: bool,
-                          name: str, write: bool, path: Path | None) -> None:
-    target = build_target(url, headers, use_stdio, name)
+                          name: str, write: bool, path: Path | None, server_config: Path | None = None) -> None:
+    target = build_target(url, headers, use_stdio, name, server_config)
     if write:
         destination = path or default_config_path(client)
         try:

@@ -50,9 +50,9 @@ class Target:
         )
 
     @classmethod
-    def hybrid(cls, name: str, url: str, headers: dict[str, str]) -> Target:
+    def hybrid(cls, name: str, url: str, headers: dict[str, str], extra_args: tuple[str, ...] = ()) -> Target:
         """A local stdio server that also forwards the remote server's tools."""
-        local = cls.local_stdio(name)
+        local = cls.local_stdio(name, extra_args)
         env = {REMOTE_URL_ENV: url}
         if headers:
             env[REMOTE_HEADERS_ENV] = json.dumps(headers, separators=(",", ":"))
