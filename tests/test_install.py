@@ -212,3 +212,24 @@ async def test_uvx_entry_runs_uvx_again_pinned_to_this_version_and_extras(
     assert entry["command"] == str(BIN / "uvx"), "uvx's environment is in uv's cache, which may be pruned"
     assert entry["args"] == ["--from", f"mcpcloud[sql]=={__version__}", "mcpcloud", "serve", "--transport", "stdio"]
     await answers_from_entry(entry, env)
+
+
+def test_a_third_party_pack_names_its_own_extra(core_venv: Path, tmp_path: Path) -> None:
+    """The extra an entry point names belongs to the pack's own distribution, and so does the pip line."""
+    project = tmp_path / "tickets"
+    (project / "acme_tickets").mkdir(parents=True)
+    (project / "acme_tickets" / "__init__.py").write_text("import numpy  # the heavy dependency of the extra\n")
+    (project / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n'
+        '[project]\nname = "acme-tickets"\nversion = "1.0"\n'
+        '[project.optional-dependencies]\nfast = ["numpy>=1.26"]\n'
+        '[project.entry-points."mcpcloud.packs"]\ntickets = "acme_tickets [fast]"\n'
+    )
+    checked(sys.executable, "-m", "build", "--no-isolation", "--wheel", "--outdir", tmp_path / "dist", project)
+    (built,) = (tmp_path / "dist").glob("*.whl")
+    checked(sys.executable, "-m", "pip", "--python", core_venv / "bin" / "python", "install", "--quiet", built)
+    done = run(core_venv / "bin" / "mcpcloud", "serve", "--packs", "core,tickets", env=clean_env(tmp_path))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.rstrip().endswith(
+        "pack 'tickets' needs the 'fast' extra, which is not installed (missing: numpy): pip install 'acme-tickets[fast]'"
+    )

@@ -180,8 +180,9 @@ def _load_entry_point(name: str, entry_point: Any) -> Any:
     """Import an installed pack, after checking the extras its entry point names (`[sql]`) are installed."""
     from mcpcloud.packs.extras import require_extra
 
+    owner = entry_point.dist.name if entry_point.dist else "mcpcloud"
     for extra in entry_point.extras:
-        require_extra(extra, f"pack {name!r}")
+        require_extra(extra, f"pack {name!r}", owner)
     try:
         return entry_point.load()
     except ImportError as exc:

@@ -27,34 +27,38 @@ class MissingExtra(ConfigError):
     """A pack or backend is enabled but its extra is not installed; the message has the pip line."""
 
 
-def install_line(extra: str) -> str:
-    return f"pip install '{DISTRIBUTION}[{extra}]'"
+def install_line(extra: str, distribution: str = DISTRIBUTION) -> str:
+    return f"pip install '{distribution}[{extra}]'"
 
 
-def extra_distributions(extra: str, requirements: list[str] | None = None) -> list[str]:
-    """The distributions `mcpcloud[<extra>]` brings, from `Requires-Dist` lines (ours when not given)."""
+def extra_distributions(extra: str, distribution: str = DISTRIBUTION) -> list[str]:
+    """The distributions `<distribution>[<extra>]` brings, from its `Requires-Dist` metadata."""
     names = []
-    for line in _requirements() if requirements is None else requirements:
+    for line in _requirements(distribution):
         requirement, _, marker = line.partition(";")
         found_extra = _EXTRA_MARKER.search(marker)
         name = _NAME.match(requirement)
-        if found_extra and name and found_extra.group(1) == extra and name.group(1).lower() != DISTRIBUTION:
+        if found_extra and name and found_extra.group(1) == extra and name.group(1).lower() != distribution.lower():
             names.append(name.group(1))
     return names
 
 
-def missing_distributions(extra: str) -> list[str]:
+def missing_distributions(extra: str, distribution: str = DISTRIBUTION) -> list[str]:
     """The distributions of the extra that are not installed (empty: the extra is complete)."""
-    return [name for name in extra_distributions(extra) if not _installed(name)]
+    return [name for name in extra_distributions(extra, distribution) if not _installed(name)]
 
 
-def require_extra(extra: str, needed_for: str) -> None:
-    """Raise MissingExtra (exit 2 from the CLI) unless every distribution of the extra is installed."""
-    missing = missing_distributions(extra)
+def require_extra(extra: str, needed_for: str, distribution: str = DISTRIBUTION) -> None:
+    """Raise MissingExtra (exit 2 from the CLI) unless every distribution of the extra is installed.
+
+    `distribution` is the one that declares the extra: mcpcloud for its own packs, a third-party
+    pack's own distribution for the extras its entry point names.
+    """
+    missing = missing_distributions(extra, distribution)
     if missing:
         raise MissingExtra(
             f"{needed_for} needs the '{extra}' extra, which is not installed (missing: {', '.join(missing)}): "
-            f"{install_line(extra)}"
+            f"{install_line(extra, distribution)}"
         )
 
 
@@ -74,9 +78,9 @@ def installed_extras() -> tuple[str, ...]:
 
 
 @cache
-def _requirements() -> list[str]:
+def _requirements(distribution: str) -> list[str]:
     try:
-        return requires(DISTRIBUTION) or []
+        return requires(distribution) or []
     except PackageNotFoundError:  # running from a source tree that was never installed: nothing to check
         return []
 
