@@ -63,17 +63,24 @@ class RunningServer:
             raise
 
 
-def spawn_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> RunningServer:
-    """Start `mcpcloud serve --transport http` on a free port without waiting for it."""
+def spawn_server(
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, executable: str = MCPCLOUD,
+    whole_env: dict[str, str] | None = None,
+) -> RunningServer:
+    """Start `mcpcloud serve --transport http` on a free port without waiting for it.
+
+    `executable` and `whole_env` (used as it is, instead of this checkout's server_env) run another
+    installation of mcpcloud, as tests/test_install.py does.
+    """
     port = free_port()
     log_path = tmp_path / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [MCPCLOUD, "serve", "--transport", "http", "--port", str(port), *args],
+            [executable, "serve", "--transport", "http", "--port", str(port), *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=server_env(**(env or {})),
+            env=whole_env if whole_env is not None else server_env(**(env or {})),
         )
     return RunningServer(process, port, log_path)
 
@@ -93,8 +100,9 @@ def wait_ready(server: RunningServer, timeout: float = 30) -> RunningServer:
     raise RuntimeError(f"mcpcloud did not become ready:\n{server.log()}")
 
 
-def start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None, ready_timeout: float = 30) -> RunningServer:
-    return wait_ready(spawn_server(tmp_path, *args, env=env), ready_timeout)
+def start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None, ready_timeout: float = 30,
+                 executable: str = MCPCLOUD, whole_env: dict[str, str] | None = None) -> RunningServer:
+    return wait_ready(spawn_server(tmp_path, *args, env=env, executable=executable, whole_env=whole_env), ready_timeout)
 
 
 @pytest.fixture(scope="session")

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from mcp import Client, StdioServerParameters
-from tests.conftest import CONNECT_MODES, ROOT, RunningServer, free_port, server_env, wait_ready
+from tests.conftest import CONNECT_MODES, ROOT, server_env, start_server
 
 from mcpcloud import __version__
 
@@ -98,22 +98,8 @@ def test_a_pack_without_its_extra_exits_2_with_the_pip_line(
     assert "Traceback" not in done.stderr
 
 
-def start_installed(mcpcloud: Path, tmp_path: Path) -> RunningServer:
-    port = free_port()
-    log_path = tmp_path / "server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [mcpcloud, "serve", "--transport", "http", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=clean_env(tmp_path),
-        )
-    return wait_ready(RunningServer(process, port, log_path))
-
-
 async def test_the_core_install_serves_http_to_the_sdk_client(core_venv: Path, tmp_path: Path) -> None:
-    server = start_installed(core_venv / "bin" / "mcpcloud", tmp_path)
+    server = start_server(tmp_path, executable=str(core_venv / "bin" / "mcpcloud"), whole_env=clean_env(tmp_path))
     try:
         for mode in CONNECT_MODES:
             async with Client(server.url, mode=mode) as client:
