@@ -219,3 +219,18 @@ def test_a_third_party_pack_names_its_own_extra(core_venv: Path, tmp_path: Path)
     assert done.stderr.rstrip().endswith(
         "pack 'tickets' needs the 'fast' extra, which is not installed (missing: numpy): pip install 'acme-tickets[fast]'"
     )
+
+
+async def test_pipx_install_entry_uses_the_shim_on_path(dists: Path, tmp_path: Path) -> None:
+    bin_dir = tmp_path / "bin"
+    env = clean_env(
+        tmp_path,
+        PIPX_HOME=str(tmp_path / "pipx"),
+        PIPX_BIN_DIR=str(bin_dir),
+        PIPX_MAN_DIR=str(tmp_path / "man"),
+        PIPX_DEFAULT_PYTHON=sys.executable,
+    )
+    checked(BIN / "pipx", "install", wheel(dists), env=env)
+    entry = desktop_entry(bin_dir / "mcpcloud", env)
+    assert entry["command"] == str(bin_dir / "mcpcloud"), "the shim survives `pipx upgrade`"
+    await answers_from_entry(entry, env)
