@@ -1,5 +1,5 @@
 """The wheel and sdist build, and install the way people install them: a clean virtual environment
-(core only), `uv tool install 'mcpcloud[sql]'`, and `uvx`. Each installed mcpcloud answers the SDK's
+(core only), pipx, `uv tool install 'mcpcloud[sql]'`, and `uvx`. Each installed mcpcloud answers the SDK's
 own client, refuses a pack whose extra is missing with exit 2 and the pip line, and writes a
 client entry that, spawned as a desktop client would, serves.
 """
