@@ -8,7 +8,6 @@ mcpcloud's own installed metadata, so pyproject.toml stays the one list of depen
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib.metadata import PackageNotFoundError, distribution, metadata, requires
 
@@ -18,9 +17,6 @@ DISTRIBUTION = "mcpcloud"
 
 # Extras for working on mcpcloud, not for running it; `all` is the union of the others.
 NOT_RUNTIME_EXTRAS = frozenset({"all", "test", "bench"})
-
-_NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
-_EXTRA_MARKER = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
 
 
 class MissingExtra(ConfigError):
@@ -32,14 +28,21 @@ def install_line(extra: str, distribution: str = DISTRIBUTION) -> str:
 
 
 def extra_distributions(extra: str, distribution: str = DISTRIBUTION) -> list[str]:
-    """The distributions `<distribution>[<extra>]` brings, from its `Requires-Dist` metadata."""
+    """The distributions `<distribution>[<extra>]` brings on this platform, from its `Requires-Dist` metadata."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     names = []
     for line in _requirements(distribution):
-        requirement, _, marker = line.partition(";")
-        found_extra = _EXTRA_MARKER.search(marker)
-        name = _NAME.match(requirement)
-        if found_extra and name and found_extra.group(1) == extra and name.group(1).lower() != distribution.lower():
-            names.append(name.group(1))
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        marker = requirement.marker
+        # Only what the extra adds here: not the base dependencies, not another platform's.
+        if marker is None or not marker.evaluate({"extra": extra}) or marker.evaluate({"extra": ""}):
+            continue
+        if requirement.name.lower() != distribution.lower():
+            names.append(requirement.name)
     return names
 
 
