@@ -65,7 +65,8 @@ def blocks(path: Path) -> list[Block]:
     index = 0
     while index < len(lines):
         opened = _FENCE.match(lines[index])
-        if not opened:
+        # CommonMark: a backtick fence's info string has no backtick (else it is inline code).
+        if not opened or (opened["fence"][0] == "`" and "`" in opened["info"]):
             index += 1
             continue
         fence, info = opened["fence"], opened["info"].strip()

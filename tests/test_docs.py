@@ -216,3 +216,23 @@ def test_troubleshooting_table_quotes_real_messages() -> None:
             if piece not in source:
                 missing.append(f"{piece!r} (row: {message})")
     assert not missing, "messages not printed by mcpcloud any more:\n" + "\n".join(missing)
+
+
+def test_the_block_convention_is_read_as_documented(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.md"
+    doc.write_text(
+        "# Title\n\n"
+        "```` ```sh run ```` is inline code, not a fence\n\n"
+        "```sh run exit=2\nfalse\n```\n\n"
+        "~~~toml file=conf/app.toml\nport = 1\n~~~\n\n"
+        "```sh\necho shown\n```\n\n"
+        "## A `code` heading, with [a link](x.md)\n"
+    )
+    found = [(b.line, b.lang, b.kind, b.tags, b.text) for b in blocks(doc)]
+    assert found == [
+        (5, "sh", "run", {"run": "", "exit": "2"}, "false\n"),
+        (9, "toml", "file", {"file": "conf/app.toml"}, "port = 1\n"),
+        (13, "sh", None, {}, "echo shown\n"),
+    ]
+    assert anchors(doc) == {"title", "a-code-heading-with-a-link"}
+    assert links(doc) == [(17, "x.md")]
