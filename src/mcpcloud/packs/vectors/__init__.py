@@ -1,8 +1,9 @@
 """The `vectors` pack: semantic search over document collections.
 
 Backends sit behind `VectorStore` (store.py): `embedded` (a SQLite file, exact NumPy search,
-no server) and `pgvector` (PostgreSQL, HNSW on cosine distance). Embeddings come from the
-bundled offline model or any OpenAI-compatible endpoint. A collection records the model and
+no server), `pgvector` (PostgreSQL, HNSW on cosine distance) and `pinecone` (one index, a
+namespace per collection). Embeddings come from the bundled offline model or any
+OpenAI-compatible endpoint. A collection records the model and
 dimension it was built with; using it with another model is an error, not silent garbage.
 """
 
@@ -32,7 +33,7 @@ from mcpcloud.packs.vectors.store import (
 )
 
 name = "vectors"
-description = "Semantic search over document collections (embedded store or pgvector)."
+description = "Semantic search over document collections (embedded store, pgvector or Pinecone)."
 Settings = VectorSettings
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
@@ -56,6 +57,13 @@ class DeleteResult(BaseModel):
 
 
 def make_store(settings: VectorSettings) -> VectorStore:
+    if settings.backend == "pinecone":
+        require_extra("pinecone", "[pack.vectors] backend = 'pinecone'")
+        from mcpcloud.packs.vectors.pinecone import PineconeStore
+
+        assert settings.pinecone
+        pc = settings.pinecone
+        return PineconeStore(pc.host, pc.api_key.get_secret_value(), pc.timeout_seconds)
     if settings.backend == "pgvector":
         require_extra("postgres", "[pack.vectors] backend = 'pgvector'")
         from mcpcloud.packs.vectors.pgvector import PgVectorStore

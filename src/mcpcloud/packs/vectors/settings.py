@@ -31,9 +31,17 @@ class EmbeddingSettings(Section):
         return self
 
 
+class PineconeSettings(Section):
+    host: str = Field(description="The index host from the Pinecone console: https://INDEX-PROJECT.svc.ENV.pinecone.io.")
+    api_key: SecretStr = Field(description="Pinecone API key (or `api_key_file`).")
+    timeout_seconds: float = Field(30.0, gt=0, description="Longest wait for one Pinecone request.")
+
+
 class VectorSettings(Section):
-    backend: Literal["embedded", "pgvector"] = Field(
-        "embedded", description="`embedded`: a SQLite file searched exactly with NumPy, no server; `pgvector`: PostgreSQL."
+    backend: Literal["embedded", "pgvector", "pinecone"] = Field(
+        "embedded",
+        description="`embedded`: a SQLite file searched exactly with NumPy, no server; `pgvector`: PostgreSQL; "
+        "`pinecone`: one Pinecone index, a namespace per collection.",
     )
     path: str = Field("mcpcloud-vectors.db", description="embedded: the SQLite file (created if missing).")
     url: str | None = Field(None, description="pgvector: postgresql://user@host:5432/db (password separately).")
@@ -49,6 +57,7 @@ class VectorSettings(Section):
     max_documents_per_upsert: int = Field(500, gt=0, description="Most documents in one upsert call.")
     max_text_chars: int = Field(20_000, gt=0, description="Longest document text accepted.")
     embeddings: EmbeddingSettings = Field(default_factory=EmbeddingSettings)
+    pinecone: PineconeSettings | None = Field(None, description="pinecone: the index host and API key.")
 
     @model_validator(mode="after")
     def _pgvector_needs_url(self) -> VectorSettings:
@@ -56,4 +65,6 @@ class VectorSettings(Section):
             raise ValueError("url is required with backend = 'pgvector' (postgresql://user@host:5432/db)")
         if self.url and not self.url.startswith(("postgresql://", "postgres://")):
             raise ValueError("url must start with postgresql://")
+        if self.backend == "pinecone" and self.pinecone is None:
+            raise ValueError("[pack.vectors.pinecone] host and api_key are required with backend = 'pinecone'")
         return self

@@ -1,0 +1,1 @@
+"""The GitHub toolsets, each enabled by name in `[pack.github] toolsets`."""
