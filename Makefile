@@ -31,6 +31,17 @@ run-data: demo-data  ## HTTP server with the sql and vectors packs on the demo d
 test: install  ## the whole suite, conformance included
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+LINT_STAMP := $(VENV)/.lint-stamp
+
+$(LINT_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[lint]"
+	@touch $(LINT_STAMP)
+
+lint: $(LINT_STAMP)  ## ruff check, ruff format --check, and the import-linter layering contracts (pyproject.toml)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
+	$(BIN)/ruff format --check src tests bench
+
 conformance: install  ## only the official MCP conformance suite and the conformance pack (docs/CONFORMANCE.md)
 	$(BIN)/python -m pytest tests/test_conformance.py tests/test_conformance_pack.py tests/test_conformance_judge.py $(PYTEST_ARGS)
 

@@ -23,6 +23,7 @@ import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -129,12 +130,15 @@ def per_stage(stage_name: str, iterations: int) -> float:
         request_id=1,
     )
     chain = tool
-    stages = {"metrics": [MetricsStage(server.registry)], "log-context": [LogContext()]}
+    stages = {"metrics": [MetricsStage(server.registry)], "log-context": [LogContext(server.engine.identity)]}
     stages["metrics+log-context"] = stages["metrics"] + stages["log-context"]
     # What tracing-off would cost had we kept the SDK's span middleware (no tracer provider set).
     stages["sdk-otel-noop"] = [OpenTelemetryMiddleware()]
+    def wrap(stage: Any, inner: Any) -> Any:
+        return lambda c: stage(c, inner)
+
     for stage in reversed(stages.get(stage_name, [])):
-        chain = (lambda stage, inner: lambda c: stage(c, inner))(stage, chain)
+        chain = wrap(stage, chain)
 
     async def run() -> float:
         started = time.perf_counter_ns()

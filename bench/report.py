@@ -111,7 +111,7 @@ def profile_tables(profile: dict[str, Any] | None, runs: list[dict[str, Any]]) -
     lines += ["", "| library executing (leaf frame) | share |", "| --- | ---: |"]
     lines += [f"| {row['name']} | {row['share']:.1%} |" for row in profile["by_leaf_layer"]]
     if profile.get("request_steps"):
-        per_request = f" | ≈ µs/req" if cpu_us else ""
+        per_request = " | ≈ µs/req" if cpu_us else ""
         lines += ["", f"| step of one tools/call (inclusive; indented rows are parts of the row above) | share{per_request} |",
                   "| --- | ---: |" + (" ---: |" if cpu_us else "")]
         for row in profile["request_steps"]:

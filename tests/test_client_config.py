@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jsonschema
@@ -149,9 +149,9 @@ def test_write_keeps_existing_servers_and_settings_and_backs_up_first(tmp_path: 
 def test_write_replaces_an_entry_of_the_same_name_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "mcp.json"
     first = write_client_config(path, "cursor", Target(url="http://old.example/mcp"),
-                                now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+                                now=datetime(2026, 1, 1, tzinfo=UTC))
     assert first.replaced is False and first.backup is None
-    second = write_client_config(path, "cursor", Target(url=URL), now=datetime(2026, 1, 2, tzinfo=timezone.utc))
+    second = write_client_config(path, "cursor", Target(url=URL), now=datetime(2026, 1, 2, tzinfo=UTC))
     assert second.replaced is True
     assert second.backup == tmp_path / "mcp.json.20260102T000000000000Z.bak"
     assert json.loads(path.read_text()) == {"mcpServers": {"mcpcloud": {"url": URL}}}

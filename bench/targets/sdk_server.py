@@ -18,6 +18,7 @@ import argparse
 import uvicorn
 from mcp.server import MCPServer
 
+
 def build(async_tool: bool) -> MCPServer:
     server = MCPServer("sdk-bench")
     if async_tool:

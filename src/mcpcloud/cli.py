@@ -194,7 +194,7 @@ def cache() -> None:
 @_config_errors_exit_2
 def cache_clear(tool: str | None, **common: Any) -> None:
     """Delete cached tool results from the shared (Redis) cache."""
-    from mcpcloud.pipeline.cache import CacheClearError, clear_cache
+    from mcpcloud.engine.cache import CacheClearError, clear_cache
 
     settings = _load(**common)
     try:

@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ def write_client_config(path: Path, client: ClientName, target: Target, *, now: 
     merged, replaced = merge_entry(document, client, target)
     backup = None
     if path.exists():
-        stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
         backup = path.with_name(f"{path.name}.{stamp}.bak")
         shutil.copy2(path, backup)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ import ipaddress
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
@@ -62,6 +62,35 @@ def read_secret_files(model: type[BaseModel], data: dict[str, Any]) -> dict[str,
         except OSError as exc:
             raise ValueError(f"{name}_file: cannot read {path!r}: {exc.strerror or exc}") from None
     return out
+
+
+def read_secret_files_deep(model: type[BaseModel], data: Any, prefix: str = "") -> Any:
+    """`read_secret_files` for any model (a pack's own `Settings`) and every model nested in it.
+
+    Problems become a `ConfigError` naming the full key, e.g. `pack.tickets.token_file: cannot read ...`.
+    """
+    if not isinstance(data, dict):
+        return data
+    try:
+        out = read_secret_files(model, data)
+    except ValueError as exc:
+        raise ConfigError(f"{prefix}{exc}") from None
+    for name, info in model.model_fields.items():
+        if name in out:
+            out[name] = _nested_secret_files(info.annotation, out[name], f"{prefix}{name}.")
+    return out
+
+
+def _nested_secret_files(annotation: Any, value: Any, prefix: str) -> Any:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return read_secret_files_deep(annotation, value, prefix)
+    if origin is dict and len(args) == 2 and isinstance(value, dict):
+        return {k: _nested_secret_files(args[1], v, f"{prefix}{k}.") for k, v in value.items()}
+    if origin is list and args and isinstance(value, list):
+        return [_nested_secret_files(args[0], v, f"{prefix}{i}.") for i, v in enumerate(value)]
+    models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]  # Optional[Model], unions
+    return read_secret_files_deep(models[0], value, prefix) if len(models) == 1 else value
 
 
 def _is_secret(annotation: Any) -> bool:

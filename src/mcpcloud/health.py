@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import anyio
 
 from mcpcloud import __version__
-from mcpcloud.packs import ReadinessCheck
+
+ReadinessCheck = Callable[[], Awaitable[None]]
+"""Returns when the pack can serve; raises (with a message saying what is wrong) when it cannot."""
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mcpcloud.endpoint import protect
 from mcpcloud.health import Health
 from mcpcloud.http_errors import json_rpc_error_response
 from mcpcloud.observability.http import HttpObservability
 from mcpcloud.observability.metrics import mark_process_dead
 from mcpcloud.observability.metrics_endpoint import metrics_listener, metrics_route
-from mcpcloud.security.endpoint import protect
 from mcpcloud.security.origin import OriginGuard, OriginPolicy
 from mcpcloud.server import McpCloud
 

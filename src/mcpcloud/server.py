@@ -1,4 +1,4 @@
-"""Builds the MCP server from the settings: the enabled packs plus the message pipeline.
+"""Builds the MCP server from the settings: the enabled packs, the compiled engine, the message pipeline.
 
 The result is transport-neutral: `mcpcloud.stdio` and `mcpcloud.http` serve the same
 `McpCloud` object, so tools and policies are identical on both.
@@ -15,13 +15,14 @@ from mcp.server import MCPServer
 
 from mcpcloud import __version__
 from mcpcloud.config import Settings
+from mcpcloud.core.principal import Identity
+from mcpcloud.core.registry import ToolRegistry
+from mcpcloud.engine.engine import Engine
 from mcpcloud.errors import ConfigError
 from mcpcloud.health import Health
 from mcpcloud.observability.tracing import tracing_enabled
-from mcpcloud.packs import LifespanFactory, Pack, PackContext, ToolRegistry, load_pack, pack_settings
+from mcpcloud.packs import LifespanFactory, Pack, PackContext, load_pack, pack_settings
 from mcpcloud.pipeline import build_pipeline
-from mcpcloud.pipeline.policies import Policies
-from mcpcloud.pipeline.tracing import apply_sdk_tracing
 
 SERVER_NAME = "mcpcloud"
 INSTRUCTIONS = (
@@ -32,14 +33,14 @@ INSTRUCTIONS = (
 
 @dataclass
 class McpCloud:
-    """One configured server: the SDK server, the tool policies and the health of its packs."""
+    """One configured server: the SDK server, the compiled engine and the health of its packs."""
 
     settings: Settings
     mcp: MCPServer[Any]
     registry: ToolRegistry
     health: Health
     packs: list[Pack]
-    policies: Policies | None = None
+    engine: Engine
 
 
 def build(settings: Settings) -> McpCloud:
@@ -54,6 +55,8 @@ def build(settings: Settings) -> McpCloud:
 
     health = Health()
     registry = ToolRegistry()
+    auth = settings.auth
+    identity = Identity.from_settings(auth.local_principal, auth.local_scopes, auth.enabled)
     lifespans: list[LifespanFactory] = []
 
     @asynccontextmanager
@@ -78,12 +81,37 @@ def build(settings: Settings) -> McpCloud:
         warn_on_duplicate_tools=False,
     )
     for pack in packs:
-        ctx = PackContext(pack=pack.name, settings=validated[pack.name], mcp=mcp, registry=registry, health=health)
+        ctx = PackContext(
+            pack=pack.name,
+            settings=validated[pack.name],
+            _server=mcp,
+            registry=registry,
+            health=health,
+            _identity=identity,
+        )
         pack.register(ctx)
         lifespans.extend(ctx.lifespans)
         health.checks.update(ctx.readiness_checks)
 
-    apply_sdk_tracing(mcp.middleware, tracing_enabled(settings.observability.tracing))
-    policies = Policies.compile(settings, registry)
-    mcp.middleware.extend(build_pipeline(settings, registry, policies))
-    return McpCloud(settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, policies=policies)
+    tracing = tracing_enabled(settings.observability.tracing)
+    apply_sdk_tracing(mcp.middleware, tracing)
+    engine = Engine.compile(settings, registry, identity)
+    mcp.middleware.extend(build_pipeline(settings, engine, tracing))
+    return McpCloud(settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, engine=engine)
+
+
+def apply_sdk_tracing(middleware: list[Any], enabled: bool) -> None:
+    """Keep the SDK's span middleware (with HTTP-header context in front) when tracing is on; drop it when off.
+
+    The SDK installs `OpenTelemetryMiddleware` on every server; with tracing off it would still
+    build attributes and a no-op span per message, which we skip entirely.
+    """
+    from mcp.server._otel import OpenTelemetryMiddleware  # the SDK imports it anyway; no public name
+
+    if not enabled:
+        middleware[:] = [stage for stage in middleware if not isinstance(stage, OpenTelemetryMiddleware)]
+        return
+    from mcpcloud.pipeline.tracing import HeaderTraceContext
+
+    if not any(isinstance(stage, HeaderTraceContext) for stage in middleware):
+        middleware.insert(0, HeaderTraceContext())

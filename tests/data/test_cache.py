@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from data_helpers import connected, make_server, make_sqlite
-from mcp.server.context import ServerRequestContext
 from mcp_types import CallToolResult, TextContent
-from starlette.requests import Request
 
-from mcpcloud.pipeline.cache import CacheStage, cache_key, caller_identity
+from mcpcloud.core.calls import Call
+from mcpcloud.core.principal import ANONYMOUS, Principal
+from mcpcloud.engine.cache import ResultCache, cache_key
 from mcpcloud.state.cache import CacheBackend, MemoryCache, RedisCache
 
 
@@ -70,23 +69,16 @@ async def test_redis_backend(redis_url: str, redis_prefix: str) -> None:
         await cache.close()
 
 
-@dataclass
-class Principal:
-    id: str
+def context(tool: str, arguments: dict[str, Any], principal: str | None = None, method: str = "tools/call") -> Call:
+    caller = Principal(principal, "api_key", frozenset()) if principal else ANONYMOUS
+    call = Call.parse(method, {"name": tool, "arguments": arguments}, caller, "2025-11-25")
+    assert call is not None
+    return call
 
 
-def context(tool: str, arguments: dict[str, Any], principal: str | None = None, method: str = "tools/call") -> Any:
-    scope: dict[str, Any] = {"type": "http"}
-    if principal:
-        scope["mcpcloud.principal"] = Principal(principal)
-    return ServerRequestContext(
-        session=None,  # type: ignore[arg-type]  # the stage never touches the session
-        lifespan_context={},
-        protocol_version="2025-11-25",
-        method=method,
-        params={"name": tool, "arguments": arguments},
-        request=Request(scope),
-    )
+async def through(stage: ResultCache, call: Call, tool: Any) -> Any:
+    """The call through the cache wrapper, as the engine runs it."""
+    return await stage.around(call, lambda: tool(call))
 
 
 class Tool:
@@ -97,11 +89,11 @@ class Tool:
         self.error = False
         self.gate: asyncio.Event | None = None
 
-    async def __call__(self, ctx: Any) -> dict[str, Any]:
+    async def __call__(self, call: Call) -> dict[str, Any]:
         self.calls += 1
         if self.gate:
             await self.gate.wait()
-        who = caller_identity(ctx)
+        who = call.principal.id
         result = CallToolResult(content=[TextContent(type="text", text=f"{self.calls} for {who}")], is_error=self.error)
         return result.model_dump(mode="json", by_alias=True, exclude_none=True)  # the wire form, as the SDK hands it up
 
@@ -120,17 +112,17 @@ def backend(request: pytest.FixtureRequest) -> Iterator[tuple[CacheBackend, str]
     yield RedisCache.from_url(url), prefix
 
 
-def stage_for(backend: tuple[CacheBackend, str]) -> CacheStage:
+def stage_for(backend: tuple[CacheBackend, str]) -> ResultCache:
     store, prefix = backend
-    return CacheStage(store, {"private": (60.0, False), "public": (60.0, True)}, prefix)
+    return ResultCache(store, {"private": (60.0, False), "public": (60.0, True)}, prefix)
 
 
 async def test_hit_after_miss_with_canonical_arguments(backend: tuple[CacheBackend, str]) -> None:
     stage, tool = stage_for(backend), Tool()
-    first = await stage(context("private", {"a": 1, "b": [1, 2]}, "alice"), tool)
-    second = await stage(context("private", {"b": [1, 2], "a": 1}, "alice"), tool)
+    first = await through(stage, context("private", {"a": 1, "b": [1, 2]}, "alice"), tool)
+    second = await through(stage, context("private", {"b": [1, 2], "a": 1}, "alice"), tool)
     assert tool.calls == 1 and text(second) == text(first) == "1 for alice"
-    other_args = await stage(context("private", {"a": 2, "b": [1, 2]}, "alice"), tool)
+    other_args = await through(stage, context("private", {"a": 2, "b": [1, 2]}, "alice"), tool)
     assert tool.calls == 2 and text(other_args) == "2 for alice"
     assert stage.metrics.count("hit", "private") == 1 and stage.metrics.count("miss", "private") == 2
     await backend[0].close()
@@ -138,12 +130,12 @@ async def test_hit_after_miss_with_canonical_arguments(backend: tuple[CacheBacke
 
 async def test_one_callers_result_never_reaches_another(backend: tuple[CacheBackend, str]) -> None:
     stage, tool = stage_for(backend), Tool()
-    alice = await stage(context("private", {}, "alice"), tool)
-    bob = await stage(context("private", {}, "bob"), tool)
-    anonymous = await stage(context("private", {}), tool)
+    alice = await through(stage, context("private", {}, "alice"), tool)
+    bob = await through(stage, context("private", {}, "bob"), tool)
+    anonymous = await through(stage, context("private", {}), tool)
     assert [text(alice), text(bob), text(anonymous)] == ["1 for alice", "2 for bob", "3 for anonymous"]
-    shared_a = await stage(context("public", {}, "alice"), tool)
-    shared_b = await stage(context("public", {}, "bob"), tool)
+    shared_a = await through(stage, context("public", {}, "alice"), tool)
+    shared_b = await through(stage, context("public", {}, "bob"), tool)
     assert tool.calls == 4 and text(shared_b) == text(shared_a)
     await backend[0].close()
 
@@ -151,16 +143,16 @@ async def test_one_callers_result_never_reaches_another(backend: tuple[CacheBack
 async def test_errors_are_never_cached(backend: tuple[CacheBackend, str]) -> None:
     stage, tool = stage_for(backend), Tool()
     tool.error = True
-    await stage(context("private", {}, "alice"), tool)
-    await stage(context("private", {}, "alice"), tool)
+    await through(stage, context("private", {}, "alice"), tool)
+    await through(stage, context("private", {}, "alice"), tool)
     assert tool.calls == 2
 
-    async def crash(ctx: Any) -> Any:
+    async def crash(call: Call) -> Any:
         raise RuntimeError("tool crashed")
 
     for _ in range(2):
         with pytest.raises(RuntimeError):
-            await stage(context("public", {}), crash)
+            await through(stage, context("public", {}), crash)
     assert await backend[0].get(cache_key(backend[1], "public", {}, "*public*")) is None
     await backend[0].close()
 
@@ -168,7 +160,7 @@ async def test_errors_are_never_cached(backend: tuple[CacheBackend, str]) -> Non
 async def test_concurrent_misses_compute_once(backend: tuple[CacheBackend, str]) -> None:
     stage, tool = stage_for(backend), Tool()
     tool.gate = asyncio.Event()
-    calls = [asyncio.create_task(stage(context("public", {"q": 1}, f"user{i}"), tool)) for i in range(5)]
+    calls = [asyncio.create_task(through(stage, context("public", {"q": 1}, f"user{i}"), tool)) for i in range(5)]
     while tool.calls == 0:
         await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)  # let the other four reach the stage and wait
@@ -181,19 +173,19 @@ async def test_concurrent_misses_compute_once(backend: tuple[CacheBackend, str])
 
 
 async def test_a_cache_that_is_down_is_served_around() -> None:
-    stage, tool = CacheStage(RedisCache.from_url("redis://127.0.0.1:1/0"), {"public": (60.0, True)}, "p:"), Tool()
-    first = await stage(context("public", {}), tool)
-    second = await stage(context("public", {}), tool)
+    stage, tool = ResultCache(RedisCache.from_url("redis://127.0.0.1:1/0"), {"public": (60.0, True)}, "p:"), Tool()
+    first = await through(stage, context("public", {}), tool)
+    second = await through(stage, context("public", {}), tool)
     assert tool.calls == 2 and text(first) == "1 for anonymous" and text(second) == "2 for anonymous"
     assert stage.metrics.count("backend_error", "public") == 4  # two failed reads, two failed writes
     await stage.backend.close()
 
 
 async def test_other_messages_and_tools_pass_through() -> None:
-    stage, tool = CacheStage(MemoryCache(), {"public": (60.0, True)}, "p:"), Tool()
-    await stage(context("not_opted_in", {}), tool)
-    await stage(context("not_opted_in", {}), tool)
-    await stage(context("public", {}, method="tools/list"), tool)
+    stage, tool = ResultCache(MemoryCache(), {"public": (60.0, True)}, "p:"), Tool()
+    await through(stage, context("not_opted_in", {}), tool)
+    await through(stage, context("not_opted_in", {}), tool)
+    await through(stage, context("public", {}, method="prompts/get"), tool)
     assert tool.calls == 3
 
 

@@ -25,5 +25,5 @@ async def test_stdio_request_logs_name_the_request(tmp_path) -> None:
     lines = [json.loads(line) for line in errlog_path.read_text().splitlines() if line.startswith("{")]
     [failure] = [line for line in lines if "get_time" in line.get("event", "") and "failed" in line["event"]]
     assert failure["tool"] == "get_time" and failure["mcp_method"] == "tools/call"
-    assert failure["principal"] == "local" and isinstance(failure["jsonrpc_id"], int)
+    assert failure["principal"] == "local:local" and isinstance(failure["jsonrpc_id"], int)
     assert "trace_id" not in failure  # tracing is off by default

@@ -12,6 +12,7 @@ import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server._otel import OpenTelemetryMiddleware
+from mcp.shared.exceptions import MCPError
 from obs_helpers import free_port, modern_tool_call
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -120,13 +121,13 @@ async def test_protocol_errors_mark_the_span(exporter) -> None:
     exporter.clear()
     server = traced_server()
     async with Client(server.mcp) as client:  # in process: no HTTP, the stdio-like path
-        with pytest.raises(Exception):
+        with pytest.raises(MCPError):
             await client.read_resource("file:///not/served")
     [span] = server_spans(exporter, "resources/read")
     assert span.attributes["mcp.resource.uri"] == "file:///not/served"
     assert span.attributes["mcpcloud.outcome"] == "protocol_error"
     assert span.attributes["network.transport"] == "pipe"
-    assert span.attributes["enduser.id"] == "local"
+    assert span.attributes["enduser.id"] == "local:local"
     assert span.status.status_code == trace.StatusCode.ERROR
 
 

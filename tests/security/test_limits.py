@@ -22,7 +22,7 @@ from security_helpers import (
 )
 from slow_pack import hold_events
 
-from mcpcloud.pipeline.refusal import RATE_LIMITED
+from mcpcloud.core.outcomes import RATE_LIMITED_CODE as RATE_LIMITED
 from mcpcloud.security.apikeys import mint, revoked
 from mcpcloud.security.keystore import FileKeyStore, RedisKeyStore
 from mcpcloud.state.ratelimit import MemoryRateLimiter, Rate, RedisRateLimiter

@@ -1,8 +1,8 @@
-"""The audit log: one JSON line per tool call and per refused request, to stderr or a rotating file.
+"""The audit log: one JSON line per tool/resource/prompt call and per refused request, to stderr or a file.
 
-Records carry who (principal, never a credential), what (tool, a digest of the arguments; the
-arguments themselves only for tools that opt in, with secret-looking fields redacted), the
-outcome, the duration and the request/trace ids.
+Records carry who (principal, never a credential), what (`tool`, `resource` or `prompt`, a
+digest of the arguments; the arguments themselves only for tools that opt in, with
+secret-looking fields redacted), the outcome, the duration and the request/trace ids.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mcpcloud.config import AuditSettings
+from mcpcloud.core.calls import Call
 
 REDACTED = "**********"
 _SECRET_FIELD = re.compile(
@@ -55,7 +56,14 @@ class AuditLog:
             old.close()
         self.logger.handlers[:] = [handler]
 
-    def record(self, outcome: str, *, principal: dict[str, str] | None, tool: str | None = None,
+    def record_call(self, call: Call, outcome: str, *, duration_ms: float | None = None,
+                    detail: str | None = None) -> None:
+        """The record of one decided call: what the engine settles, whichever face saw the call."""
+        self.record(outcome, principal=call.principal.audit_fields(), kind=call.kind, name=call.name,
+                    arguments=call.arguments, duration_ms=duration_ms, request_id=call.request_id,
+                    trace_id=call.trace_id, detail=detail)
+
+    def record(self, outcome: str, *, principal: dict[str, str] | None, kind: str = "tool", name: str | None = None,
                arguments: Any = None, duration_ms: float | None = None, request_id: Any = None,
                trace_id: str | None = None, detail: str | None = None) -> None:
         entry: dict[str, Any] = {
@@ -64,10 +72,11 @@ class AuditLog:
             "outcome": outcome,
             **(principal or {"principal": None}),
         }
-        if tool is not None:
-            entry["tool"] = tool
-            entry["arguments_digest"] = digest(arguments)
-            if tool in self.raw_tools:
+        if name is not None:
+            entry[kind] = name
+            if kind != "resource":  # a resource read has no arguments: its URI is the whole request
+                entry["arguments_digest"] = digest(arguments)
+            if kind == "tool" and name in self.raw_tools:
                 entry["arguments"] = redact(arguments)
         if duration_ms is not None:
             entry["duration_ms"] = round(duration_ms, 3)

@@ -18,11 +18,11 @@ from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
+from mcpcloud.core.outcomes import DENIED, OUTCOMES, RATE_LIMITED
 from mcpcloud.observability import metrics
-from mcpcloud.pipeline.outcome import DENIED, OUTCOMES, RATE_LIMITED
 
 REQUESTS_NAME = "mcpcloud_mcp_requests"
-REQUESTS_HELP = "MCP requests by method, tool and outcome (ok, tool_error, protocol_error, denied, rate_limited, timeout)."
+REQUESTS_HELP = "MCP requests by method, tool and outcome (ok, tool_error, protocol_error, invalid, denied, rate_limited, timeout, unavailable)."
 DURATION_NAME = "mcpcloud_mcp_request_duration_seconds"
 DURATION_HELP = "Time from receiving an MCP request to its result or error, by method and tool."
 IN_FLIGHT_NAME = "mcpcloud_mcp_requests_in_flight"
@@ -84,7 +84,7 @@ class LocalCollector(Collector):
             for outcome, count in series.outcomes.items():
                 requests.add_metric((series.method, series.tool, outcome), count)
             cumulative, buckets = 0, []
-            for label, count in zip(_BUCKET_LABELS, series.buckets):
+            for label, count in zip(_BUCKET_LABELS, series.buckets, strict=True):
                 cumulative += count
                 buckets.append((label, cumulative))
             duration.add_metric((series.method, series.tool), buckets, series.seconds)

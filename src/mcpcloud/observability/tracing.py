@@ -5,21 +5,25 @@ Off by default. When on, the exporter is configured the standard way: OTLP/HTTP 
 `OTEL_BSP_*`; the sampler `OTEL_TRACES_SAMPLER[_ARG]`; the resource `OTEL_SERVICE_NAME`
 and `OTEL_RESOURCE_ATTRIBUTES`. `OTEL_SDK_DISABLED=true` turns tracing off whatever the
 configuration says.
+
+The OpenTelemetry SDK (provider, processors, exporters) is imported only when tracing is on,
+so a stdio server that does not trace never loads it (the API comes with the MCP SDK anyway).
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-
-from opentelemetry import trace
-from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+from typing import TYPE_CHECKING
 
 from mcpcloud import __version__
 from mcpcloud.config import TracingSettings
 from mcpcloud.observability.logging import get_logger
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 # Outbound calls get child spans when their client library is installed: (module, instrumentor).
 CLIENT_INSTRUMENTATIONS = (
@@ -37,6 +41,10 @@ def configure_tracing(settings: TracingSettings) -> TracerProvider | None:
     """Install the global tracer provider when tracing is on; returns it (None when off)."""
     if not tracing_enabled(settings):
         return None
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     provider = TracerProvider(resource=_resource())
     provider.add_span_processor(BatchSpanProcessor(_exporter(settings)))
     trace.set_tracer_provider(provider)
@@ -45,6 +53,8 @@ def configure_tracing(settings: TracingSettings) -> TracerProvider | None:
 
 
 def _resource() -> Resource:
+    from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
+
     defaults: dict[str, str] = {SERVICE_VERSION: __version__}
     named = os.environ.get("OTEL_SERVICE_NAME") or "service.name=" in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "")
     if not named:
@@ -54,6 +64,8 @@ def _resource() -> Resource:
 
 def _exporter(settings: TracingSettings) -> SpanExporter:
     if settings.exporter == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
         return ConsoleSpanExporter()
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

@@ -21,21 +21,41 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from mcp.server import MCPServer
+from mcp.shared.uri_template import UriTemplate
 from mcp_types import ToolAnnotations
 from pydantic import BaseModel, ValidationError
 
+from mcpcloud.core.principal import Identity, Principal
+from mcpcloud.core.registry import (
+    DuplicateName,
+    PromptPolicy,
+    ResourcePolicy,
+    ToolPolicy,
+    ToolRegistry,
+    default_scopes,
+    read_scopes,
+)
 from mcpcloud.errors import ConfigError
+from mcpcloud.health import Health, ReadinessCheck
 
-if TYPE_CHECKING:
-    from mcpcloud.health import Health
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "LifespanFactory",
+    "Pack",
+    "PackContext",
+    "ReadinessCheck",
+    "ToolPolicy",
+    "ToolRegistry",
+    "available_packs",
+    "default_scopes",
+    "load_pack",
+    "pack_settings",
+]
 
 ENTRY_POINT_GROUP = "mcpcloud.packs"
-
-ReadinessCheck = Callable[[], Awaitable[None]]
-"""Returns when the pack can serve; raises (with a message saying what is wrong) when it cannot."""
 
 LifespanFactory = Callable[[], AbstractAsyncContextManager[Any]]
 
@@ -51,49 +71,24 @@ class Pack(Protocol):
     def register(self, ctx: PackContext) -> None: ...
 
 
-@dataclass(frozen=True)
-class ToolPolicy:
-    """What mcpcloud knows about a tool beyond its MCP definition: who may call it, how long its result keeps."""
-
-    name: str
-    pack: str
-    scopes: tuple[str, ...]
-    annotations: ToolAnnotations
-    cache_ttl: float | None = None
-    """Seconds a successful result may be served from the result cache; None: never cached."""
-    cache_public: bool = False
-    """True when the result is the same for every caller, so one cache entry serves them all."""
-
-
-@dataclass
-class ToolRegistry:
-    """Every enabled tool's policy, filled by packs at startup and read by the pipeline."""
-
-    tools: dict[str, ToolPolicy] = field(default_factory=dict)
-
-    def add(self, policy: ToolPolicy) -> None:
-        if policy.name in self.tools:
-            other = self.tools[policy.name].pack
-            raise ConfigError(f"packs: tool {policy.name!r} is defined by both {other!r} and {policy.pack!r}")
-        self.tools[policy.name] = policy
-
-    def get(self, name: str) -> ToolPolicy | None:
-        return self.tools.get(name)
-
-
-def default_scopes(pack: str, annotations: ToolAnnotations) -> tuple[str, ...]:
-    return (f"{pack}:read",) if annotations.read_only_hint else (f"{pack}:write",)
+def _scopes(given: tuple[str, ...] | list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(given) if given is not None else default
 
 
 @dataclass
 class PackContext:
-    """What a pack sees while it registers: its settings and the ways to add things."""
+    """What a pack sees while it registers: its settings and the ways to add things. Nothing else.
+
+    Every tool, resource and prompt goes through here, so each one has the scopes the engine
+    authorizes, rate-limits and audits it by; a pack never holds the SDK server itself.
+    """
 
     pack: str
     settings: Any
-    mcp: MCPServer[Any]
+    _server: MCPServer[Any]
     registry: ToolRegistry
     health: Health
+    _identity: Identity
     lifespans: list[LifespanFactory] = field(default_factory=list)
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
 
@@ -119,7 +114,18 @@ class PackContext:
         def decorator(fn: _F) -> _F:
             tool_name = name or fn.__name__
             tool_annotations = annotations or ToolAnnotations()
-            self.mcp.add_tool(
+            self._register(
+                self.registry.add,
+                ToolPolicy(
+                    name=tool_name,
+                    pack=self.pack,
+                    scopes=_scopes(scopes, default_scopes(self.pack, tool_annotations)),
+                    annotations=tool_annotations,
+                    cache_ttl=cache_ttl,
+                    cache_public=cache_public,
+                ),
+            )
+            self._server.add_tool(
                 fn,
                 name=tool_name,
                 title=title,
@@ -128,19 +134,77 @@ class PackContext:
                 structured_output=structured_output,
                 meta=meta,
             )
-            self.registry.add(
-                ToolPolicy(
-                    name=tool_name,
-                    pack=self.pack,
-                    scopes=tuple(scopes) if scopes is not None else default_scopes(self.pack, tool_annotations),
-                    annotations=tool_annotations,
-                    cache_ttl=cache_ttl,
-                    cache_public=cache_public,
-                )
-            )
             return fn
 
         return decorator
+
+    def resource(
+        self,
+        uri: str,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        mime_type: str | None = None,
+        scopes: tuple[str, ...] | list[str] | None = None,
+        meta: dict[str, Any] | None = None,
+    ) -> Callable[[_F], _F]:
+        """Register a function as a resource (a template when `uri` has `{variables}`).
+
+        Reading it needs `scopes`, by default `<pack>:read`.
+        """
+        parsed = UriTemplate.parse(uri)
+        template = parsed if parsed.variable_names else None
+        register = self._server.resource(
+            uri, name=name, title=title, description=description, mime_type=mime_type, meta=meta
+        )
+
+        def decorator(fn: _F) -> _F:
+            policy = ResourcePolicy(
+                uri=uri, pack=self.pack, scopes=_scopes(scopes, read_scopes(self.pack)), template=template
+            )
+            self._register(self.registry.add_resource, policy)
+            return register(fn)
+
+        return decorator
+
+    def prompt(
+        self,
+        *,
+        name: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        scopes: tuple[str, ...] | list[str] | None = None,
+    ) -> Callable[[_F], _F]:
+        """Register a function as a prompt; getting it needs `scopes`, by default `<pack>:read`."""
+
+        def decorator(fn: _F) -> _F:
+            prompt_name = name or fn.__name__
+            policy = PromptPolicy(name=prompt_name, pack=self.pack, scopes=_scopes(scopes, read_scopes(self.pack)))
+            self._register(self.registry.add_prompt, policy)
+            return self._server.prompt(name=prompt_name, title=title, description=description)(fn)
+
+        return decorator
+
+    def completion(self) -> Callable[[_F], _F]:
+        """Register the pack's `completion/complete` handler (argument suggestions for its prompts and templates)."""
+        return self._server.completion()
+
+    def protocol_handler(
+        self, method: str, params_type: type[BaseModel], handler: Callable[..., Awaitable[Any]]
+    ) -> None:
+        """Answer a protocol method the SDK has no high-level hook for (e.g. handshake-era `logging/setLevel`).
+
+        `handler(ctx, params)` gets the SDK's request context and the validated params. Not for
+        tools, resources or prompts: those go through `tool`, `resource` and `prompt`, which
+        the engine authorizes.
+        """
+        self._server._lowlevel_server.add_request_handler(method, params_type, handler)  # no public accessor
+
+    def caller(self, context: Any) -> Principal:
+        """Who is calling the tool that got `context` (its SDK `Context`): the same principal the
+        audit log, rate limits and logs name (`.id`: `key:<id>`, `sub:<subject>`, `local:<name>`, `anonymous`)."""
+        return self._identity.of_request(context.request_context.request)
 
     def lifespan(self, factory: LifespanFactory) -> LifespanFactory:
         """Register an async context manager entered at server start and exited at shutdown."""
@@ -151,6 +215,13 @@ class PackContext:
         """Register this pack's readiness check (at most one per pack; the last one wins)."""
         self.readiness_checks[self.pack] = check
         return check
+
+    @staticmethod
+    def _register(add: Callable[[Any], None], policy: Any) -> None:
+        try:
+            add(policy)
+        except DuplicateName as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def available_packs() -> dict[str, Any]:
@@ -190,11 +261,14 @@ def _load_entry_point(name: str, entry_point: Any) -> Any:
 
 
 def pack_settings(pack: Pack, raw: dict[str, Any] | None) -> BaseModel:
-    """Validate `[pack.<name>]` with the pack's own model, naming the key on error."""
-    from mcpcloud.config import describe_validation_error
+    """Validate `[pack.<name>]` with the pack's own model, naming the key on error.
 
+    Any `SecretStr` field of any pack model (nested ones too) may be given as `<field>_file`.
+    """
+    from mcpcloud.config import describe_validation_error, read_secret_files_deep
+
+    prefix = f"pack.{pack.name}."
     try:
-        return pack.Settings.model_validate(raw or {})
+        return pack.Settings.model_validate(read_secret_files_deep(pack.Settings, raw or {}, prefix))
     except ValidationError as exc:
-        raise ConfigError(describe_validation_error(exc, prefix=f"pack.{pack.name}.")) from None
-
+        raise ConfigError(describe_validation_error(exc, prefix=prefix)) from None

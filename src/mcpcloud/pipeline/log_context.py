@@ -12,22 +12,27 @@ from typing import Any
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 
+from mcpcloud.core.calls import tool_name
+from mcpcloud.core.principal import Identity
 from mcpcloud.observability.logging import REQUEST_FIELDS
-from mcpcloud.observability.request_identity import principal_of, request_id_of
+from mcpcloud.observability.request_identity import request_id_of
 
 
 class LogContext:
+    def __init__(self, identity: Identity) -> None:
+        self.identity = identity
+
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        fields: dict[str, Any] = {"mcp_method": ctx.method, "principal": principal_of(ctx)}
+        principal = self.identity.of_request(ctx.request)
+        fields: dict[str, Any] = {"mcp_method": ctx.method, "principal": principal.id}
         if ctx.request_id is not None:
             fields["jsonrpc_id"] = ctx.request_id
         request_id = request_id_of(ctx)
         if request_id is not None:
             fields["request_id"] = request_id
-        if ctx.method == "tools/call" and ctx.params:
-            tool = ctx.params.get("name")
-            if isinstance(tool, str):
-                fields["tool"] = tool
+        tool = tool_name(ctx.method, ctx.params)
+        if tool is not None:
+            fields["tool"] = tool
         token = REQUEST_FIELDS.set(fields)
         try:
             return await call_next(ctx)

@@ -14,13 +14,19 @@ from typing import Any
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp_types.methods import SPEC_CLIENT_METHODS
 
+from mcpcloud.core.calls import TOOLS_CALL, tool_name
+from mcpcloud.core.outcomes import outcome_of_exception, outcome_of_result
+from mcpcloud.core.registry import ToolRegistry
 from mcpcloud.observability.mcp_metrics import McpSeries, bind_series
-from mcpcloud.packs import ToolRegistry
-from mcpcloud.pipeline.outcome import outcome_of_exception, outcome_of_result
 
 OTHER = "other"
 NO_TOOL = ""
 UNKNOWN_TOOL = "unknown"
+
+
+def tool_label(registry: ToolRegistry, tool: str | None) -> str:
+    """The `tool` label of a call: its name when a pack offers it, else one shared `unknown`."""
+    return tool if tool is not None and registry.get(tool) is not None else UNKNOWN_TOOL
 
 
 class MetricsStage:
@@ -30,12 +36,9 @@ class MetricsStage:
     def labels(self, method: str, params: Any) -> tuple[str, str]:
         if method not in SPEC_CLIENT_METHODS:
             return OTHER, NO_TOOL
-        if method != "tools/call":
+        if method != TOOLS_CALL:
             return method, NO_TOOL
-        name = params.get("name") if params else None
-        if isinstance(name, str) and self._registry.get(name) is not None:
-            return method, name
-        return method, UNKNOWN_TOOL
+        return method, tool_label(self._registry, tool_name(method, params))
 
     def series_for(self, method: str, params: Any) -> McpSeries:
         return bind_series(*self.labels(method, params))

@@ -22,27 +22,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from mcp.server._otel import OpenTelemetryMiddleware
-from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.propagate import extract
 
-from mcpcloud.observability.request_identity import principal_of, request_id_of
-from mcpcloud.pipeline.outcome import TOOL_ERROR, outcome_of_exception, outcome_of_result
+from mcpcloud.core.calls import target_of, tool_name
+from mcpcloud.core.outcomes import TOOL_ERROR, outcome_of_exception, outcome_of_result
+from mcpcloud.core.principal import Identity
+from mcpcloud.observability.request_identity import request_id_of
 
 _tracer = trace.get_tracer("mcpcloud")
-
-
-def apply_sdk_tracing(middleware: list[ServerMiddleware[Any]], enabled: bool) -> None:
-    """Keep the SDK's span middleware (with header context in front) when on; drop it when off."""
-    sdk_stages = [stage for stage in middleware if isinstance(stage, OpenTelemetryMiddleware)]
-    if not enabled:
-        for stage in sdk_stages:
-            middleware.remove(stage)
-        return
-    if not any(isinstance(stage, HeaderTraceContext) for stage in middleware):
-        middleware.insert(0, HeaderTraceContext())
 
 
 class HeaderTraceContext:
@@ -65,11 +55,14 @@ class HeaderTraceContext:
 class SpanAttributes:
     """Complete the SDK's server span with what only the server knows."""
 
+    def __init__(self, identity: Identity) -> None:
+        self.identity = identity
+
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
         span = trace.get_current_span()
         if not span.is_recording():
             return await call_next(ctx)
-        span.set_attributes(request_attributes(ctx))
+        span.set_attributes(request_attributes(ctx, self.identity.of_request(ctx.request).id))
         try:
             result = await call_next(ctx)
         except Exception as exc:
@@ -79,10 +72,11 @@ class SpanAttributes:
         return result
 
 
-def request_attributes(ctx: ServerRequestContext[Any, Any]) -> dict[str, Any]:
-    attributes: dict[str, Any] = {"enduser.id": principal_of(ctx)}
-    if ctx.method == "resources/read" and ctx.params and isinstance(ctx.params.get("uri"), str):
-        attributes["mcp.resource.uri"] = ctx.params["uri"]
+def request_attributes(ctx: ServerRequestContext[Any, Any], principal_id: str) -> dict[str, Any]:
+    attributes: dict[str, Any] = {"enduser.id": principal_id}
+    target = target_of(ctx.method, ctx.params)
+    if target is not None and target[0] == "resource":
+        attributes["mcp.resource.uri"] = target[1]
     request = ctx.request
     if request is None:
         attributes["network.transport"] = "pipe"
@@ -110,10 +104,10 @@ class ToolSpan:
     """An `execute_tool <name>` INTERNAL child span around the tool itself."""
 
     async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method != "tools/call" or not trace.get_current_span().is_recording():
+        name = tool_name(ctx.method, ctx.params)
+        if name is None or not trace.get_current_span().is_recording():
             return await call_next(ctx)
-        name = ctx.params.get("name") if ctx.params else None
-        tool = name if isinstance(name, str) else "unknown"
+        tool = name
         with _tracer.start_as_current_span(
             f"execute_tool {tool}",
             kind=trace.SpanKind.INTERNAL,

@@ -13,6 +13,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcpcloud.config import Settings
+from mcpcloud.core.outcomes import UNAUTHENTICATED, UNAUTHENTICATED_CODE, UNAVAILABLE, UNAVAILABLE_CODE
 from mcpcloud.http_errors import json_rpc_error_response
 from mcpcloud.observability.audit import AuditLog
 from mcpcloud.observability.metrics import record_auth_failure
@@ -21,8 +22,7 @@ from mcpcloud.security.keystore import key_store
 from mcpcloud.security.metadata import challenge, metadata_url
 from mcpcloud.security.oauth import InvalidToken, IssuerUnavailable, OAuthVerifier
 from mcpcloud.security.principal import Principal, attach
-
-UNAUTHORIZED = -32001
+from mcpcloud.state.errors import StateUnavailable
 
 
 class Authentication:
@@ -95,19 +95,24 @@ class Authenticator:
             challenge_header = self.authentication.www_authenticate(
                 "invalid_token" if presented else None, message if presented else None
             )
-            self._audit("unauthenticated", message, headers)
+            self._audit(UNAUTHENTICATED, message, headers)
             record_auth_failure("invalid_credentials" if presented else "missing_credentials")
-            response = json_rpc_error_response(401, message, code=UNAUTHORIZED, headers={"WWW-Authenticate": challenge_header})
+            response = json_rpc_error_response(
+                401, message, code=UNAUTHENTICATED_CODE, headers={"WWW-Authenticate": challenge_header}
+            )
             await response(scope, receive, send)
             return
         except IssuerUnavailable as exc:
-            self._audit("unauthenticated", str(exc), headers)
+            self._audit(UNAVAILABLE, str(exc), headers)
             record_auth_failure("issuer_unavailable")
-            response = json_rpc_error_response(
-                503, f"{exc}; the token cannot be verified now, retry later", code=UNAUTHORIZED,
-                headers={"Retry-After": "5"},
-            )
-            await response(scope, receive, send)
+            await _unavailable(f"{exc}; the token cannot be verified now, retry later", "token issuer unreachable", 5,
+                               scope, receive, send)
+            return
+        except StateUnavailable as exc:  # the API-key store (Redis) cannot answer
+            self._audit(UNAVAILABLE, str(exc), headers)
+            record_auth_failure("state_unavailable")
+            await _unavailable(f"{exc}; retry after {exc.retry_after} s", exc.cause, exc.retry_after,
+                               scope, receive, send)
             return
         user = attach(scope, principal)
         # The SDK binds 2026-07-28 request state (MRTR) to the principal through this context variable.
@@ -120,3 +125,11 @@ class Authenticator:
     def _audit(self, outcome: str, detail: str, headers: Headers) -> None:
         if self.audit is not None:
             self.audit.record(outcome, principal=None, request_id=headers.get("x-request-id"), detail=detail)
+
+
+async def _unavailable(message: str, cause: str, retry_after: int, scope: Scope, receive: Receive, send: Send) -> None:
+    response = json_rpc_error_response(
+        503, message, code=UNAVAILABLE_CODE, headers={"Retry-After": str(retry_after)},
+        data={"cause": cause, "retryAfterSeconds": retry_after},
+    )
+    await response(scope, receive, send)

@@ -14,9 +14,10 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import Redis
+if TYPE_CHECKING:  # redis is imported only where a Redis backend is configured (stdio cold start)
+    from redis.asyncio import Redis
 
 from mcpcloud.config import Settings
 from mcpcloud.errors import ConfigError

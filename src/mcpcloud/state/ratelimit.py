@@ -11,9 +11,12 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from redis.asyncio import Redis
+from mcpcloud.state.errors import StateUnavailable
+
+if TYPE_CHECKING:  # redis is imported only where a Redis backend is configured (stdio cold start)
+    from redis.asyncio import Redis
 
 _UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+\s*)?(second|minute|hour|day)s?\s*$")
@@ -124,5 +127,10 @@ class RedisRateLimiter:
         await self.redis.aclose()
 
     async def hit(self, key: str, rate: Rate) -> Decision:
-        allowed, retry_ms = await self._script(keys=[self._prefix + key], args=[rate.interval, rate.tolerance])
+        from redis.exceptions import RedisError
+
+        try:
+            allowed, retry_ms = await self._script(keys=[self._prefix + key], args=[rate.interval, rate.tolerance])
+        except (RedisError, OSError) as exc:
+            raise StateUnavailable("rate limit", f"cannot answer ({type(exc).__name__})") from exc
         return ALLOWED if int(allowed) else Decision(False, int(retry_ms) / 1000)

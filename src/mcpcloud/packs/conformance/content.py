@@ -92,43 +92,39 @@ def _register_tools(ctx: PackContext) -> None:
 
 
 def _register_resources(ctx: PackContext) -> None:
-    mcp = ctx.mcp
-
-    @mcp.resource("test://static-text", name="static_text", mime_type="text/plain")
+    @ctx.resource("test://static-text", name="static_text", mime_type="text/plain")
     def static_text() -> str:
         """A fixed text resource."""
         return "This is the content of the static text resource."
 
-    @mcp.resource("test://static-binary", name="static_binary", mime_type="image/png")
+    @ctx.resource("test://static-binary", name="static_binary", mime_type="image/png")
     def static_binary() -> bytes:
         """A fixed binary resource (a 1x1 PNG)."""
         return red_pixel_png()
 
-    @mcp.resource("test://template/{id}/data", name="template_data", mime_type="application/json")
+    @ctx.resource("test://template/{id}/data", name="template_data", mime_type="application/json")
     def template_data(id: str) -> str:  # noqa: A002 - the template variable is named by the suite
         """JSON data for the given id, substituted from the URI template."""
         return json.dumps({"id": id, "templateTest": True, "data": f"Data for ID: {id}"})
 
-    @mcp.resource("test://watched-resource", name="watched_resource", mime_type="text/plain")
+    @ctx.resource("test://watched-resource", name="watched_resource", mime_type="text/plain")
     def watched_resource() -> str:
         """A resource clients may subscribe to."""
         return "Watched resource content"
 
 
 def _register_prompts(ctx: PackContext) -> None:
-    mcp = ctx.mcp
-
-    @mcp.prompt()
+    @ctx.prompt()
     def test_simple_prompt() -> list[UserMessage]:
         """A prompt without arguments."""
         return [UserMessage("This is a simple prompt for testing.")]
 
-    @mcp.prompt()
+    @ctx.prompt()
     def test_prompt_with_arguments(arg1: str, arg2: str) -> list[UserMessage]:
         """A prompt with two required arguments substituted into its text."""
         return [UserMessage(f"Prompt with arguments: arg1='{arg1}', arg2='{arg2}'")]
 
-    @mcp.prompt()
+    @ctx.prompt()
     def test_prompt_with_embedded_resource(resourceUri: str) -> list[UserMessage]:  # noqa: N803 - named by the suite
         """A prompt that embeds the resource named by `resourceUri`."""
         return [
@@ -136,14 +132,14 @@ def _register_prompts(ctx: PackContext) -> None:
             UserMessage("Please process the embedded resource above."),
         ]
 
-    @mcp.prompt()
+    @ctx.prompt()
     def test_prompt_with_image() -> list[UserMessage]:
         """A prompt that carries an image."""
         return [UserMessage(_image()), UserMessage("Please analyze the image above.")]
 
 
 def _register_completions(ctx: PackContext) -> None:
-    @ctx.mcp.completion()
+    @ctx.completion()
     async def complete(
         ref: PromptReference | ResourceTemplateReference,
         argument: CompletionArgument,

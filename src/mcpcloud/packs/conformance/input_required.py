@@ -238,7 +238,7 @@ def register(ctx: PackContext) -> None:
             raise missing_capability(["elicitation", "sampling"])
         return ask(context, offered)
 
-    @ctx.mcp.prompt()
+    @ctx.prompt()
     async def test_input_required_result_prompt(context: Context) -> list[UserMessage] | InputRequiredResult:
         """A prompt that first asks the user what context to use."""
         if context.protocol_version not in MODERN_PROTOCOL_VERSIONS:

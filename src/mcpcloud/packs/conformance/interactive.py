@@ -120,9 +120,8 @@ def register(ctx: PackContext) -> None:
 
 
 def _register_handlers(ctx: PackContext, log_levels: PerSession, subscriptions: PerSession) -> None:
-    # MCPServer has no public hook for these handshake-era methods; the low-level server
-    # does, and the SDK itself refuses them on the 2026-07-28 wire (they were removed there).
-    lowlevel = ctx.mcp._lowlevel_server
+    # MCPServer has no public hook for these handshake-era methods; the SDK itself refuses
+    # them on the 2026-07-28 wire (they were removed there).
 
     async def set_level(request: ServerRequestContext[Any, Any], params: SetLevelRequestParams) -> EmptyResult:
         log_levels.put(session_key(request), params.level)
@@ -138,9 +137,9 @@ def _register_handlers(ctx: PackContext, log_levels: PerSession, subscriptions: 
         subscriptions.put(key, subscriptions.get(key, frozenset()) - {params.uri})
         return EmptyResult()
 
-    lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
-    lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
-    lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
+    ctx.protocol_handler("logging/setLevel", SetLevelRequestParams, set_level)
+    ctx.protocol_handler("resources/subscribe", SubscribeRequestParams, subscribe)
+    ctx.protocol_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
 
 
 def _register_tools(ctx: PackContext, log_levels: PerSession) -> None:

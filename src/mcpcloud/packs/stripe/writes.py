@@ -13,7 +13,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import ToolAnnotations
 from pydantic import Field
 
-from mcpcloud.observability.request_identity import principal_of
 from mcpcloud.packs import PackContext
 from mcpcloud.packs.stripe import money, refunds, trim
 from mcpcloud.packs.stripe.gateway import as_dict, call, idempotency_key
@@ -31,7 +30,7 @@ RepeatId = Annotated[
 
 def register_writes(ctx: PackContext, v1: Any) -> None:
     def key_for(context: Context[Any, Any], tool: str, arguments: dict[str, Any]) -> dict[str, str]:
-        return {"idempotency_key": idempotency_key(principal_of(context.request_context), tool, arguments)}
+        return {"idempotency_key": idempotency_key(ctx.caller(context).id, tool, arguments)}
 
     @ctx.tool(title="Refund a payment", annotations=MONEY)
     async def stripe_create_refund(

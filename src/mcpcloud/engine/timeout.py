@@ -5,24 +5,27 @@ from __future__ import annotations
 from typing import Any
 
 import anyio
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp_types import TextContent
 
 from mcpcloud.config import LimitsSettings
+from mcpcloud.core.calls import Call
+from mcpcloud.core.outcomes import TimedOutResult
+from mcpcloud.core.registry import ToolRegistry
+from mcpcloud.engine.policy import Policy, Proceed
 from mcpcloud.errors import ConfigError
-from mcpcloud.packs import ToolRegistry
-from mcpcloud.pipeline.audit_outcome import note_outcome
-from mcpcloud.pipeline.calls import TOOLS_CALL, tool_name
-from mcpcloud.pipeline.outcome import TimedOutResult
 
 
-class TimeoutStage:
+class ToolTimeout(Policy):
+    name = "timeout"
+
     def __init__(self, default_seconds: float | None, per_tool: dict[str, float]) -> None:
         self.default_seconds = default_seconds
         self.per_tool = per_tool
 
     @classmethod
-    def compile(cls, limits: LimitsSettings, registry: ToolRegistry) -> TimeoutStage:
+    def compile(cls, limits: LimitsSettings, registry: ToolRegistry) -> ToolTimeout | None:
+        if not limits.tool_timeout_seconds and not limits.tool_timeouts:
+            return None
         for tool, seconds in limits.tool_timeouts.items():
             if tool not in registry.tools:
                 raise ConfigError(f"limits.tool_timeouts.{tool}: no enabled tool has this name")
@@ -30,18 +33,16 @@ class TimeoutStage:
                 raise ConfigError(f"limits.tool_timeouts.{tool}: must be > 0 seconds (got {seconds})")
         return cls(limits.tool_timeout_seconds or None, dict(limits.tool_timeouts))
 
-    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method != TOOLS_CALL:
-            return await call_next(ctx)
-        tool = tool_name(ctx.params)
-        seconds = self.per_tool.get(tool, self.default_seconds)
+    async def around(self, call: Call, proceed: Proceed) -> Any:
+        seconds = self.per_tool.get(call.name, self.default_seconds) if call.kind == "tool" else None
         if seconds is None:
-            return await call_next(ctx)
+            return await proceed()
         with anyio.move_on_after(seconds):
-            return await call_next(ctx)
+            return await proceed()
         # Only reached when the deadline cancelled the call.
-        note_outcome("timeout")
         return TimedOutResult(
-            content=[TextContent(type="text", text=f"tool {tool!r} timed out after {seconds:g} s and was cancelled")],
+            content=[
+                TextContent(type="text", text=f"tool {call.name!r} timed out after {seconds:g} s and was cancelled")
+            ],
             is_error=True,
         )

@@ -1,6 +1,6 @@
-"""Pipeline stage `cache`: serve an opted-in tool's successful result again for its TTL.
+"""The result cache, a wrapper policy: serve an opted-in tool's successful result again for its TTL.
 
-The key is the tool, its arguments in canonical JSON and the caller's identity, so one
+The key is the tool, its arguments in canonical JSON and the caller's principal id, so one
 caller never receives another caller's result, unless the tool declared its result public.
 Error results and exceptions are never stored. Concurrent misses on one key in one process
 compute once: the first caller runs the tool, the others wait for its result.
@@ -16,29 +16,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from pydantic import BaseModel
 
 from mcpcloud.config import CacheSettings
-from mcpcloud.packs import ToolRegistry
+from mcpcloud.core.calls import Call
+from mcpcloud.core.registry import ToolRegistry
+from mcpcloud.engine.policy import Policy, Proceed
 from mcpcloud.state.cache import CacheBackend, MemoryCache, RedisCache
 
 logger = logging.getLogger(__name__)
 
-ANONYMOUS = "anonymous"
 PUBLIC = "*public*"
 
 CacheListener = Callable[[str, str], None]
 """Called with (event, tool); event is `hit`, `miss`, `store`, `coalesced` or `backend_error`."""
-
-
-def caller_identity(ctx: ServerRequestContext[Any, Any]) -> str:
-    """Who is calling: the authenticated principal's id on HTTP, `anonymous` otherwise."""
-    request = ctx.request
-    scope = getattr(request, "scope", None)
-    principal = scope.get("mcpcloud.principal") if isinstance(scope, dict) else None
-    principal_id = getattr(principal, "id", None)
-    return str(principal_id) if principal_id else ANONYMOUS
 
 
 def canonical_json(value: Any) -> str:
@@ -72,7 +63,9 @@ class _Flight:
     payload: bytes | None = None
 
 
-class CacheStage:
+class ResultCache(Policy):
+    name = "cache"
+
     def __init__(
         self,
         backend: CacheBackend,
@@ -86,15 +79,13 @@ class CacheStage:
         self.metrics = metrics or CacheMetrics()
         self._flights: dict[str, _Flight] = {}
 
-    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        if ctx.method != "tools/call" or not ctx.params:
-            return await call_next(ctx)
-        tool = ctx.params.get("name")
-        entry = self.ttls.get(tool) if isinstance(tool, str) else None
+    async def around(self, call: Call, proceed: Proceed) -> Any:
+        entry = self.ttls.get(call.name) if call.kind == "tool" else None
         if entry is None:
-            return await call_next(ctx)
+            return await proceed()
         ttl, public = entry
-        key = cache_key(self.namespace, tool, ctx.params.get("arguments") or {}, PUBLIC if public else caller_identity(ctx))
+        tool = call.name
+        key = cache_key(self.namespace, tool, call.arguments or {}, PUBLIC if public else call.principal.id)
 
         cached = await self._get(key, tool)
         if cached is not None:
@@ -107,12 +98,12 @@ class CacheStage:
             if flight.payload is not None:
                 self.metrics.record("coalesced", tool)
                 return json.loads(flight.payload)
-            return await call_next(ctx)  # the leader failed; errors are not shared either
+            return await proceed()  # the leader failed; errors are not shared either
 
         self.metrics.record("miss", tool)
         flight = self._flights[key] = _Flight()
         try:
-            result = await call_next(ctx)
+            result = await proceed()
             payload = _successful_payload(result)
             if payload is not None:
                 flight.payload = payload
@@ -121,7 +112,6 @@ class CacheStage:
         finally:
             del self._flights[key]
             flight.done.set()
-
 
     # A cache that is down must not take the tools down with it: it is served around, and counted.
     async def _get(self, key: str, tool: str) -> bytes | None:
@@ -144,7 +134,7 @@ class CacheStage:
         logger.warning("result cache unavailable, serving %s uncached: %s", tool, type(exc).__name__)
 
 
-def _successful_payload(result: HandlerResult) -> bytes | None:
+def _successful_payload(result: Any) -> bytes | None:
     """The wire form of a successful tools/call result, or None for errors and other replies."""
     if isinstance(result, BaseModel):
         result = result.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -169,15 +159,14 @@ def open_backend(settings: CacheSettings) -> CacheBackend:
     return MemoryCache(max_entries=settings.max_entries, max_bytes=settings.max_bytes)
 
 
-def build_cache_stage(settings: CacheSettings, registry: ToolRegistry) -> CacheStage | None:
-    """The stage, or None when caching is off or no enabled tool opted in."""
+def build_result_cache(settings: CacheSettings, registry: ToolRegistry) -> ResultCache | None:
+    """The wrapper, or None when caching is off or no enabled tool opted in."""
     if not settings.enabled:
         return None
     ttls = effective_ttls(registry, settings.ttl_overrides)
     if not ttls:
         return None
-    return CacheStage(open_backend(settings), ttls, settings.namespace)
-
+    return ResultCache(open_backend(settings), ttls, settings.namespace)
 
 
 class CacheClearError(Exception):
