@@ -64,15 +64,15 @@ class RunningServer:
 
 
 def spawn_server(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None, executable: str = MCPCLOUD,
-    whole_env: dict[str, str] | None = None,
+    tmp_path: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None,
+    executable: str = MCPCLOUD, whole_env: dict[str, str] | None = None,
 ) -> RunningServer:
-    """Start `mcpcloud serve --transport http` on a free port without waiting for it.
+    """Start `mcpcloud serve --transport http` on `port` (default: a free one) without waiting for it.
 
     `executable` and `whole_env` (used as it is, instead of this checkout's server_env) run another
     installation of mcpcloud, as tests/test_install.py does.
     """
-    port = free_port()
+    port = port or free_port()
     log_path = tmp_path / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

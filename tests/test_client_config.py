@@ -83,9 +83,9 @@ def test_claude_code_prints_the_claude_mcp_add_command() -> None:
     assert local.startswith("claude mcp add mcpcloud -- /") and local.rstrip().endswith("serve --transport stdio")
     _, remote, _ = run("claude-code", "--url", URL, "--header", API_KEY_HEADER)
     assert remote.strip() == f"claude mcp add --transport http mcpcloud {URL} --header 'Authorization: Bearer mk_test_123'"
-    _, hybrid, warning = run("claude-code", "--stdio", "--url", URL)
+    _, hybrid, warning = run("claude-code", "--stdio", "--remote", URL)
     assert hybrid.startswith(f"claude mcp add --env {REMOTE_URL_ENV}={URL} mcpcloud -- /")
-    assert "hybrid forwarding is not implemented yet" in warning
+    assert warning == ""
 
 
 def test_banner_still_lists_the_paste_ready_configs() -> None:

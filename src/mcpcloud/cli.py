@@ -157,30 +157,42 @@ def _add_keys_group() -> None:
 _add_keys_group()
 
 
+def _add_remotes_group() -> None:
+    from mcpcloud.remotes.cli import remotes
+
+    main.add_command(remotes)
+
+
+_add_remotes_group()
+
+
 @main.command("client-config")
 @click.argument("client", type=click.Choice(["claude-desktop", "claude-code", "vscode", "cursor"]))
-@click.option("--url", help="Remote mcpcloud URL, e.g. https://mcp.example.com/mcp.")
+@click.option("--url", "--remote", "url", help="Remote mcpcloud URL, e.g. https://mcp.example.com/mcp.")
 @click.option("--header", "headers", multiple=True, help="HTTP header for a remote URL, 'Name: value' (repeatable).")
 @click.option("--stdio", "use_stdio", is_flag=True,
-              help="Spawn mcpcloud locally over stdio (the default without --url); with --url: hybrid.")
+              help="Spawn mcpcloud locally over stdio (the default without --remote); with --remote: hybrid.")
+@click.option("--remote-name", default="team", show_default=True,
+              help="Hybrid: the remote's name, which prefixes its tools (team_echo).")
 @click.option("--name", default="mcpcloud", show_default=True, help="Server name in the client's config.")
 @click.option("--write", "write", is_flag=True, help="Merge into the client's config file (backup first).")
 @click.option("--path", "path", type=click.Path(dir_okay=False, path_type=Path),
               help="Config file for --write (default: where the client looks).")
 @click.option("--server-config", "server_config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="stdio: the spawned server reads this TOML file (written as an absolute --config).")
-def client_config(client: str, url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str,
-                  write: bool, path: Path | None, server_config: Path | None) -> None:
+def client_config(client: str, url: str | None, headers: tuple[str, ...], use_stdio: bool, remote_name: str,
+                  name: str, write: bool, path: Path | None, server_config: Path | None) -> None:
     """Print (or --write) the configuration a client needs to reach mcpcloud.
 
     \b
     local stdio:  mcpcloud client-config claude-desktop
     remote:       mcpcloud client-config vscode --url https://mcp.example.com/mcp --header "Authorization: Bearer KEY"
-    hybrid:       mcpcloud client-config cursor --stdio --url https://mcp.example.com/mcp --header "Authorization: Bearer KEY"
+    hybrid:       mcpcloud client-config cursor --stdio --remote https://mcp.example.com/mcp --header "Authorization: Bearer KEY"
     """
     from mcpcloud.client_commands import client_config_command
 
-    client_config_command(client, url, headers, use_stdio, name, write, path, server_config)  # type: ignore[arg-type]
+    client_config_command(client, url, headers, use_stdio, name, write, path, remote_name,  # type: ignore[arg-type]
+                          server_config)
 
 
 @main.group()

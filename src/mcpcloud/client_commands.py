@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import click
 
 from mcpcloud.client_files import ClientFileError, default_config_path, write_client_config
-from mcpcloud.clients import SERVER_NAME, ClientName, Target, claude_code_command, config_document
+from mcpcloud.clients import DEFAULT_REMOTE, SERVER_NAME, ClientName, Target, claude_code_command, config_document
+from mcpcloud.config import REMOTE_NAME
 
 
 def parse_headers(headers: tuple[str, ...]) -> dict[str, str]:
@@ -22,7 +24,7 @@ def parse_headers(headers: tuple[str, ...]) -> dict[str, str]:
 
 
 def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str,
-                 server_config: Path | None = None) -> Target:
+                 remote_name: str = DEFAULT_REMOTE, server_config: Path | None = None) -> Target:
     if not SERVER_NAME.match(name):
         raise click.BadParameter(
             f"{name!r}: use a letter, then letters, digits, '-' or '_' (VS Code rejects other names)",
@@ -40,19 +42,19 @@ def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, nam
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http:// or https:// URL", param_hint="--url")
     if use_stdio:
-        # Said on every use: the entry is written now, but nothing forwards the remote tools yet.
-        click.echo(
-            "mcpcloud: note: hybrid forwarding is not implemented yet; this entry serves the local tools "
-            "only, and carries the remote URL for when it is (docs/DEPLOY.md)",
-            err=True,
-        )
-        return Target.hybrid(name, url, parsed, server_args)
+        if not re.fullmatch(REMOTE_NAME, remote_name):
+            raise click.BadParameter(
+                f"{remote_name!r}: a lowercase letter, then up to 31 of a-z 0-9 _ - (it prefixes the tool names)",
+                param_hint="--remote-name",
+            )
+        return Target.hybrid(name, url, parsed, remote_name, server_args)
     return Target(name=name, url=url, headers=parsed)
 
 
 def client_config_command(client: ClientName, url: str | None, headers: tuple[str, ...], use_stdio: bool,
-                          name: str, write: bool, path: Path | None, server_config: Path | None = None) -> None:
-    target = build_target(url, headers, use_stdio, name, server_config)
+                          name: str, write: bool, path: Path | None, remote_name: str = DEFAULT_REMOTE,
+                          server_config: Path | None = None) -> None:
+    target = build_target(url, headers, use_stdio, name, remote_name, server_config)
     if write:
         destination = path or default_config_path(client)
         try:

@@ -6,7 +6,8 @@ Three ways to reach mcpcloud, each in the exact shape the client documents:
 - remote: the client talks Streamable HTTP to a URL, with headers such as an API key;
 - hybrid: the client spawns a local mcpcloud that also forwards the team's remote tools;
   the remote URL and headers travel in the spawned process's environment
-  (`MCPCLOUD_REMOTE__URL`, `MCPCLOUD_REMOTE__HEADERS`), so the client needs one entry.
+  (`MCPCLOUD_REMOTES__TEAM__URL`, `MCPCLOUD_REMOTES__TEAM__HEADERS`: the `[remotes.team]`
+  section), so the client needs one entry (docs/HYBRID.md).
 """
 
 from __future__ import annotations
@@ -26,9 +27,16 @@ CLIENTS: tuple[ClientName, ...] = ("claude-desktop", "claude-code", "vscode", "c
 # so one rule for all keeps a name portable between clients.
 SERVER_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 
-# Names the hybrid mode reads; the server ignores them until the hybrid forwarding is built.
-REMOTE_URL_ENV = "MCPCLOUD_REMOTE__URL"
-REMOTE_HEADERS_ENV = "MCPCLOUD_REMOTE__HEADERS"
+DEFAULT_REMOTE = "team"
+
+
+def remote_env(remote: str, key: str) -> str:
+    """The environment twin of `[remotes.<remote>] <key>`."""
+    return f"MCPCLOUD_REMOTES__{remote.upper()}__{key.upper()}"
+
+
+REMOTE_URL_ENV = remote_env(DEFAULT_REMOTE, "url")
+REMOTE_HEADERS_ENV = remote_env(DEFAULT_REMOTE, "headers")
 
 
 @dataclass(frozen=True)
@@ -50,12 +58,13 @@ class Target:
         )
 
     @classmethod
-    def hybrid(cls, name: str, url: str, headers: dict[str, str], extra_args: tuple[str, ...] = ()) -> Target:
-        """A local stdio server that also forwards the remote server's tools."""
+    def hybrid(cls, name: str, url: str, headers: dict[str, str], remote: str = DEFAULT_REMOTE,
+               extra_args: tuple[str, ...] = ()) -> Target:
+        """A local stdio server that also forwards the remote server's tools (as `<remote>_<tool>`)."""
         local = cls.local_stdio(name, extra_args)
-        env = {REMOTE_URL_ENV: url}
+        env = {remote_env(remote, "url"): url}
         if headers:
-            env[REMOTE_HEADERS_ENV] = json.dumps(headers, separators=(",", ":"))
+            env[remote_env(remote, "headers")] = json.dumps(headers, separators=(",", ":"))
         return cls(name=name, command=local.command, args=local.args, env=env)
 
     @property

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args, get_origin
@@ -306,6 +307,77 @@ class CacheSettings(Section):
     )
 
 
+REMOTE_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
+class RemoteOAuthSettings(Section):
+    """OAuth for one remote: client credentials for machines, authorization code + PKCE for people."""
+
+    grant: Literal["authorization_code", "client_credentials"] = Field(
+        "authorization_code", description="`authorization_code` (a person logs in with `mcpcloud remotes login`) "
+        "or `client_credentials` (a machine with its own client id and secret)."
+    )
+    issuer: str | None = Field(
+        None, description="The authorization server the credentials belong to; the flow stops if the remote "
+        "points anywhere else (default: whatever the remote advertises)."
+    )
+    client_id: str | None = Field(
+        None, description="client_credentials: the client id (authorization_code registers itself dynamically)."
+    )
+    client_secret: SecretStr | None = Field(None, description="Client secret (or `client_secret_file`).")
+    scopes: list[str] = Field(default_factory=list, description="Scopes to ask for (default: what the remote advertises).")
+
+
+class RemoteSettings(Section):
+    """One upstream MCP server: `[remotes.<name>]` in TOML, `MCPCLOUD_REMOTES__<NAME>__<KEY>` in env."""
+
+    url: str = Field(description="The remote's MCP endpoint, e.g. https://mcp.example.com/mcp.")
+    headers: dict[str, SecretStr] = Field(
+        default_factory=dict, description="HTTP headers sent on the hop (values are secrets: never logged or shown)."
+    )
+    headers_file: str | None = Field(None, description="File of `Name: value` lines, read at connect and after a 401.")
+    token_file: str | None = Field(
+        None, description="File holding a bearer token for `Authorization`, re-read after a 401 (a rotated token)."
+    )
+    auth: Literal["headers", "oauth"] = Field("headers", description="`headers` (static credentials) or `oauth`.")
+    oauth: RemoteOAuthSettings = Field(default_factory=RemoteOAuthSettings)
+    prefix: str | None = Field(None, description="Prefix of the remote's tool names here (default `<name>_`).")
+    tools: list[str] = Field(default_factory=lambda: ["*"], description="Remote tools to offer (glob patterns).")
+    exclude_tools: list[str] = Field(default_factory=list, description="Remote tools to hide (glob patterns).")
+    scopes: list[str] | None = Field(
+        None, description="Scopes a caller needs for this remote's tools (default `remotes.<name>:read` for read-only "
+        "tools, `remotes.<name>:write` for the others)."
+    )
+    timeout_seconds: float = Field(60.0, gt=0, description="Longest wait for one answer from the remote.")
+    required: bool = Field(False, description="If true, /readyz fails while the remote is unreachable.")
+    mode: Literal["auto", "legacy", "2026-07-28"] = Field(
+        "auto", description="Protocol era on the hop: `auto` asks the remote (2026-07-28, else the handshake)."
+    )
+    retry_seconds: float = Field(5.0, gt=0, description="Longest pause between reconnect attempts.")
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise _problem("must be an http:// or https:// URL of the remote's MCP endpoint")
+        return value
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix_chars(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{0,32}", value):
+            raise _problem("use at most 32 letters, digits, '_' or '-' (tool names allow nothing else)")
+        return value
+
+    @model_validator(mode="after")
+    def _oauth_consistent(self) -> RemoteSettings:
+        if self.auth == "oauth" and self.oauth.grant == "client_credentials" and not (
+            self.oauth.client_id and self.oauth.client_secret
+        ):
+            raise _problem("oauth.client_id and oauth.client_secret are required for grant client_credentials")
+        return self
+
+
 class Settings(BaseSettings):
     """The effective configuration of one mcpcloud process."""
 
@@ -333,6 +405,12 @@ class Settings(BaseSettings):
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
     )
+    remotes: dict[str, RemoteSettings] = Field(
+        default_factory=dict, description="Upstream MCP servers whose tools are offered here (`[remotes.<name>]`)."
+    )
+    state_dir: str | None = Field(
+        None, description="Per-user state (remote tool pins, OAuth tokens); default $XDG_STATE_HOME/mcpcloud."
+    )
 
     @field_validator("packs", mode="before")
     @classmethod
@@ -351,6 +429,14 @@ class Settings(BaseSettings):
     @classmethod
     def _read_secret_files(cls, data: Any) -> Any:
         return read_secret_files(cls, data) if isinstance(data, dict) else data
+
+    @field_validator("remotes")
+    @classmethod
+    def _remote_names(cls, remotes: dict[str, RemoteSettings]) -> dict[str, RemoteSettings]:
+        for name in remotes:
+            if not re.fullmatch(REMOTE_NAME, name):
+                raise _problem(f"{name!r}: a remote's name is a lowercase letter, then up to 31 of a-z 0-9 _ -")
+        return remotes
 
     @field_validator("auth")
     @classmethod

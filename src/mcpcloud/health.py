@@ -10,8 +10,9 @@ import anyio
 
 from mcpcloud import __version__
 
-ReadinessCheck = Callable[[], Awaitable[None]]
-"""Returns when the pack can serve; raises (with a message saying what is wrong) when it cannot."""
+ReadinessCheck = Callable[[], Awaitable[None | str]]
+"""Returns when the pack can serve (optionally a detail to report); raises (with a message saying what is wrong)
+when it cannot."""
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,9 @@ class Health:
     async def _run_one(self, check: ReadinessCheck) -> CheckResult:
         try:
             with anyio.fail_after(self.timeout_seconds):
-                await check()
+                detail = await check()
         except TimeoutError:
             return CheckResult(False, f"check timed out after {self.timeout_seconds:g}s")
         except Exception as exc:  # a failing dependency is a report, not a crash
             return CheckResult(False, f"{type(exc).__name__}: {exc}")
-        return CheckResult(True)
+        return CheckResult(True, detail if isinstance(detail, str) and detail else "ok")

@@ -93,6 +93,10 @@ def build(settings: Settings) -> McpCloud:
         lifespans.extend(ctx.lifespans)
         health.checks.update(ctx.readiness_checks)
 
+    if settings.remotes:
+        from mcpcloud.remotes.mount import mount_remotes
+
+        lifespans.append(mount_remotes(settings, mcp, registry, health).running)
     tracing = tracing_enabled(settings.observability.tracing)
     apply_sdk_tracing(mcp.middleware, tracing)
     engine = Engine.compile(settings, registry, identity)

@@ -68,6 +68,8 @@ class ToolRegistry:
     tools: dict[str, ToolPolicy] = field(default_factory=dict)
     resources: dict[str, ResourcePolicy] = field(default_factory=dict)
     prompts: dict[str, PromptPolicy] = field(default_factory=dict)
+    namespaces: dict[str, str] = field(default_factory=dict)
+    """Name prefix -> pack, for packs whose tools come and go at runtime (remotes): settings may name them."""
 
     def add(self, policy: ToolPolicy) -> None:
         _add(self.tools, "tool", policy.name, policy)
@@ -80,6 +82,17 @@ class ToolRegistry:
 
     def get(self, name: str) -> ToolPolicy | None:
         return self.tools.get(name)
+
+    def remove(self, name: str) -> None:
+        self.tools.pop(name, None)
+
+    def reserve(self, prefix: str, pack: str) -> None:
+        """Declare that `pack` adds and removes tools named `<prefix>…` while the server runs."""
+        self.namespaces[prefix] = pack
+
+    def knows(self, name: str) -> bool:
+        """A tool settings may refer to: registered now, or in a namespace whose tools arrive later."""
+        return name in self.tools or any(name.startswith(prefix) for prefix in self.namespaces)
 
     def resource_for(self, uri: str) -> ResourcePolicy | None:
         """The resource a URI reads: an exact resource first, else the first template it matches."""

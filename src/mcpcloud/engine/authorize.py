@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from mcpcloud.config import AuthSettings
@@ -42,11 +43,32 @@ def _globs(patterns: list[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in patterns))
 
 
+class _ToolScopes(Mapping[str, tuple[str, ...]]):
+    """Tool -> the scopes it needs, read live from the registry (remote tools come and go while the
+    server runs), with the `auth.tool_scopes` overrides on top."""
+
+    def __init__(self, registry: ToolRegistry, overrides: dict[str, tuple[str, ...]]) -> None:
+        self.registry = registry
+        self.overrides = overrides
+
+    def __getitem__(self, name: str) -> tuple[str, ...]:
+        policy = self.registry.get(name)
+        if policy is None:
+            raise KeyError(name)
+        return self.overrides.get(name, policy.scopes)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self.registry.tools))
+
+    def __len__(self) -> int:
+        return len(self.registry.tools)
+
+
 class Access(Policy):
     name = "authorize"
 
     def __init__(
-        self, tool_scopes: dict[str, tuple[str, ...]], rules: dict[str, _Rule], registry: ToolRegistry
+        self, tool_scopes: Mapping[str, tuple[str, ...]], rules: dict[str, _Rule], registry: ToolRegistry
     ) -> None:
         self.tool_scopes = tool_scopes
         self.rules = rules
@@ -54,11 +76,10 @@ class Access(Policy):
 
     @classmethod
     def compile(cls, auth: AuthSettings, registry: ToolRegistry) -> Access:
-        unknown = sorted(set(auth.tool_scopes) - set(registry.tools))
+        unknown = sorted(name for name in auth.tool_scopes if not registry.knows(name))
         if unknown:
             raise ConfigError(f"auth.tool_scopes.{unknown[0]}: no enabled tool has this name")
-        tool_scopes = {name: policy.scopes for name, policy in registry.tools.items()}
-        tool_scopes.update({name: tuple(scopes) for name, scopes in auth.tool_scopes.items()})
+        tool_scopes = _ToolScopes(registry, {name: tuple(scopes) for name, scopes in auth.tool_scopes.items()})
         rules = {
             # allow_tools unset: no allow-list; set but empty: nothing is allowed.
             ident: _Rule(

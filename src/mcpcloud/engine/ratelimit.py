@@ -34,7 +34,7 @@ class CallBudget(Policy):
             raise ConfigError(f"limits.rate: {exc}") from None
         per_tool: dict[str, Rate] = {}
         for tool, text in limits.tool_rates.items():
-            if tool not in registry.tools:
+            if not registry.knows(tool):
                 raise ConfigError(f"limits.tool_rates.{tool}: no enabled tool has this name")
             try:
                 per_tool[tool] = Rate.parse(text)

@@ -27,7 +27,7 @@ class ToolTimeout(Policy):
         if not limits.tool_timeout_seconds and not limits.tool_timeouts:
             return None
         for tool, seconds in limits.tool_timeouts.items():
-            if tool not in registry.tools:
+            if not registry.knows(tool):
                 raise ConfigError(f"limits.tool_timeouts.{tool}: no enabled tool has this name")
             if seconds <= 0:
                 raise ConfigError(f"limits.tool_timeouts.{tool}: must be > 0 seconds (got {seconds})")
