@@ -136,9 +136,9 @@ def uv_env(home: Path, dists: Path, **extra: str) -> dict[str, str]:
     settings = dict(line.split("=", 1) for line in pip_config.splitlines() if "=" in line)
 
     def setting(key: str) -> str:
-        return " ".join(
-            value.strip("'") for name, value in settings.items() if name.endswith(f".{key}")
-        ) or os.environ.get(f"PIP_{key.upper().replace('-', '_')}", "")
+        """pip's value for `key`: the environment's (`:env:.key`) wins over the files', as in pip."""
+        values = [value.strip("'") for name, value in sorted(settings.items()) if name.endswith(f".{key}")]
+        return values[0] if values else os.environ.get(f"PIP_{key.upper().replace('-', '_')}", "")
 
     find_links = " ".join(filter(None, [str(dists), setting("find-links")]))
     env = clean_env(
@@ -149,6 +149,7 @@ def uv_env(home: Path, dists: Path, **extra: str) -> dict[str, str]:
         UV_PYTHON=sys.executable,
         UV_PYTHON_DOWNLOADS="never",
         UV_NO_CONFIG="1",
+        UV_INDEX_STRATEGY="unsafe-best-match",  # as pip does: the best version from any configured index
         UV_FIND_LINKS=find_links.replace(" ", ","),
         **extra,
     )
