@@ -229,4 +229,4 @@ async def test_server_config_is_passed_absolute_so_the_spawned_server_serves_its
 def test_server_config_with_a_remote_only_entry_is_refused() -> None:
     code, _, err = run("vscode", "--url", URL, "--server-config", __file__)
     assert code == 2
-    assert "--server-config is for a locally spawned server" in err
+    assert "--server-config configure a local server; with --url add --stdio" in err

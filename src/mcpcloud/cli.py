@@ -178,21 +178,27 @@ _add_remotes_group()
 @click.option("--write", "write", is_flag=True, help="Merge into the client's config file (backup first).")
 @click.option("--path", "path", type=click.Path(dir_okay=False, path_type=Path),
               help="Config file for --write (default: where the client looks).")
+@click.option("--packs", help="Local server: packs to serve, e.g. core,filesystem,shell.")
+@click.option("--root", "roots", multiple=True,
+              help="Local server: directory the filesystem/shell packs may touch (repeatable).")
 @click.option("--server-config", "server_config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="stdio: the spawned server reads this TOML file (written as an absolute --config).")
+              help="Local server: the TOML file it reads (written as an absolute --config).")
 def client_config(client: str, url: str | None, headers: tuple[str, ...], use_stdio: bool, remote_name: str,
-                  name: str, write: bool, path: Path | None, server_config: Path | None) -> None:
+                  name: str, write: bool, path: Path | None, packs: str | None, roots: tuple[str, ...],
+                  server_config: Path | None) -> None:
     """Print (or --write) the configuration a client needs to reach mcpcloud.
 
     \b
     local stdio:  mcpcloud client-config claude-desktop
     remote:       mcpcloud client-config vscode --url https://mcp.example.com/mcp --header "Authorization: Bearer KEY"
     hybrid:       mcpcloud client-config cursor --stdio --remote https://mcp.example.com/mcp --header "Authorization: Bearer KEY"
+    local files:  mcpcloud client-config claude-desktop --packs core,filesystem,shell --root ~/project
     """
     from mcpcloud.client_commands import client_config_command
 
-    client_config_command(client, url, headers, use_stdio, name, write, path, remote_name,  # type: ignore[arg-type]
-                          server_config)
+    client_config_command(
+        client, url, headers, use_stdio, name, write, path, remote_name, packs, roots, server_config  # type: ignore[arg-type]
+    )
 
 
 @main.group()

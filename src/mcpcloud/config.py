@@ -307,6 +307,23 @@ class CacheSettings(Section):
     )
 
 
+ApprovalMode = Literal["destructive", "always", "never"]
+
+
+class ApprovalSettings(Section):
+    """When a tool call waits for the person's approval, asked through their MCP client (docs/LOCAL.md)."""
+
+    default: ApprovalMode | None = Field(
+        None,
+        description="Mode for every tool not in `tools`; unset: each pack's own default "
+        "(filesystem and shell: destructive; other packs: never).",
+    )
+    tools: dict[str, ApprovalMode] = Field(
+        default_factory=dict, description='Per tool, e.g. `{ write_file = "never", run_command = "always" }`.'
+    )
+    ttl_seconds: float = Field(300.0, gt=0, le=3600, description="How long an approval question stays answerable.")
+
+
 REMOTE_NAME = r"^[a-z][a-z0-9_-]{0,31}$"
 
 
@@ -402,6 +419,7 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
     )

@@ -14,6 +14,7 @@ from typing import Any
 from mcp.server import MCPServer
 
 from mcpcloud import __version__
+from mcpcloud.approval import Approvals
 from mcpcloud.config import Settings
 from mcpcloud.core.principal import Identity
 from mcpcloud.core.registry import ToolRegistry
@@ -80,6 +81,7 @@ def build(settings: Settings) -> McpCloud:
         log_level=settings.log.level,
         warn_on_duplicate_tools=False,
     )
+    approvals = Approvals(settings.approval, lambda context: identity.of_request(context.request_context.request).id)
     for pack in packs:
         ctx = PackContext(
             pack=pack.name,
@@ -88,10 +90,12 @@ def build(settings: Settings) -> McpCloud:
             registry=registry,
             health=health,
             _identity=identity,
+            wrap_tool=approvals.wrapper(getattr(pack, "approve_default", "never")),
         )
         pack.register(ctx)
         lifespans.extend(ctx.lifespans)
         health.checks.update(ctx.readiness_checks)
+    approvals.check_names(set(registry.tools))
 
     if settings.remotes:
         from mcpcloud.remotes.mount import mount_remotes

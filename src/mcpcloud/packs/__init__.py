@@ -61,6 +61,9 @@ LifespanFactory = Callable[[], AbstractAsyncContextManager[Any]]
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
+ToolWrapper = Callable[[Callable[..., Any], str, ToolAnnotations], Callable[..., Any]]
+"""Given (function, tool name, annotations), the function the server calls instead (e.g. `mcpcloud.approval`)."""
+
 
 @runtime_checkable
 class Pack(Protocol):
@@ -91,6 +94,7 @@ class PackContext:
     _identity: Identity
     lifespans: list[LifespanFactory] = field(default_factory=list)
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    wrap_tool: ToolWrapper | None = None
 
     def tool(
         self,
@@ -126,7 +130,7 @@ class PackContext:
                 ),
             )
             self._server.add_tool(
-                fn,
+                self.wrap_tool(fn, tool_name, tool_annotations) if self.wrap_tool else fn,
                 name=tool_name,
                 title=title,
                 description=description,
