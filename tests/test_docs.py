@@ -181,7 +181,9 @@ def test_mermaid_diagrams_parse_as_github_renders_them() -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    failures = [f"{b.where}: {r['error']}" for b, r in zip(diagrams, json.loads(done.stdout), strict=True) if not r["ok"]]
+    failures = [
+        f"{b.where}: {r['error']}" for b, r in zip(diagrams, json.loads(done.stdout), strict=True) if not r["ok"]
+    ]
     assert not failures, "\n".join(failures)
 
 
