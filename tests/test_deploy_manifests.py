@@ -25,7 +25,7 @@ KUBECTL = shutil.which("kubectl")
 
 pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl (with its built-in kustomize) is not installed")
 
-EXPECTED_REPLICAS = {"dev": (1, 1, 2), "staging": (2, 2, 10), "prod": (3, 3, 10)}  # replicas, HPA min, max
+EXPECTED_REPLICAS = {"dev": (1, 1, 1), "staging": (2, 2, 10), "prod": (3, 3, 10)}  # replicas, HPA min, max
 
 
 def render(overlay: str) -> list[dict[str, Any]]:
@@ -148,6 +148,16 @@ def test_prod_state_is_redis_backed_and_its_secret_is_required() -> None:
     (container,) = pod["containers"]
     assert container["resources"]["requests"]["memory"] == container["resources"]["limits"]["memory"]
     assert "DoNotSchedule" in {c["whenUnsatisfiable"] for c in pod["topologySpreadConstraints"]}
+
+
+def test_overlays_that_can_run_two_replicas_share_state_through_redis(overlay) -> None:
+    """More than one replica without redis.url breaks legacy sessions and request state (docs/DEPLOY.md)."""
+    name, objects = overlay
+    most = one(objects, "HorizontalPodAutoscaler")["spec"]["maxReplicas"]
+    settings = config_map(objects)
+    if most > 1:
+        assert settings.get("MCPCLOUD_REDIS__URL_FILE", "").startswith("/var/run/secrets/mcpcloud/"), name
+    assert "MCPCLOUD_CACHE__REDIS_URL_FILE" not in settings  # deprecated: redis.url is the one connection
 
 
 def pod_environment(objects: list[dict[str, Any]], tmp_path: Path) -> dict[str, str]:

@@ -70,16 +70,31 @@ def main() -> None:
 @click.option("--transport", type=click.Choice(["stdio", "http"]), help="stdio or http (env MCPCLOUD_TRANSPORT).")
 @click.option("--host", help="Bind address for http (env MCPCLOUD_HOST).")
 @click.option("--port", type=int, help="Port for http (env MCPCLOUD_PORT).")
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="Server processes on the one port; more than 1 needs redis.url (env MCPCLOUD_HTTP__WORKERS).")
 @_settings_options
 @_config_errors_exit_2
-def serve(transport: str | None, host: str | None, port: int | None, **common: Any) -> None:
+def serve(transport: str | None, host: str | None, port: int | None, workers: int | None, **common: Any) -> None:
     """Serve MCP over stdio or Streamable HTTP."""
+    import logging
+
+    from mcpcloud.config import deprecation_notes
     from mcpcloud.observability.logging import configure_logging
+    from mcpcloud.workers import prepare_metrics_directory, serve_workers
+
+    http = {"workers": workers} if workers is not None else None
+    settings = _load(transport=transport, host=host, port=port, http=http, **common)
+    configure_logging(settings.log)
+    for note in deprecation_notes(settings):
+        logging.getLogger("mcpcloud.config").warning(note)
+    workers = settings.http.workers if settings.transport == "http" else 1
+    prepare_metrics_directory(workers)  # before anything imports prometheus-client
+    if workers > 1:
+        serve_workers(settings, _flags_as_environment(transport, host, port, common), workers)
+        return
     from mcpcloud.observability.tracing import configure_tracing
     from mcpcloud.server import build
 
-    settings = _load(transport=transport, host=host, port=port, **common)
-    configure_logging(settings.log)
     configure_tracing(settings.observability.tracing)
     server = build(settings)
     if settings.transport == "stdio":
@@ -93,6 +108,14 @@ def serve(transport: str | None, host: str | None, port: int | None, **common: A
 
     click.echo(banner(settings.mcp_url), err=True)
     serve_http(server)
+
+
+def _flags_as_environment(transport: str | None, host: str | None, port: int | None,
+                          common: dict[str, Any]) -> dict[str, str]:
+    """The command-line settings as the `MCPCLOUD_*` variables worker processes read them from."""
+    flags = {"TRANSPORT": transport, "HOST": host, "PORT": port, "PACKS": common.get("packs"),
+             "LOG__LEVEL": common.get("log_level")}
+    return {f"MCPCLOUD_{name}": str(value) for name, value in flags.items() if value is not None}
 
 
 @main.command()
@@ -221,3 +244,38 @@ def cache_clear(tool: str | None, **common: Any) -> None:
         click.echo(f"mcpcloud: {exc}", err=True)
         sys.exit(1)
     click.echo(f"cleared {deleted} cached result{'s' if deleted != 1 else ''}" + (f" of {tool}" if tool else ""))
+
+
+@main.group()
+def state() -> None:
+    """Shared state (Redis) maintenance."""
+
+
+@state.command("rotate-request-keys")
+@_settings_options
+@_config_errors_exit_2
+def rotate_request_keys(**common: Any) -> None:
+    """Add a new request-state key in Redis; replicas seal with it about a minute later, old tokens stay valid."""
+    from mcpcloud.state.errors import StateUnavailable
+    from mcpcloud.state.redis import redis_client
+    from mcpcloud.state.requeststate import RedisKeyRing, SharedKeyCodec
+
+    settings = _load(**common)
+    if settings.request_state.keys is not None:
+        raise ConfigError("request_state.keys is set: rotate by putting a new first key in that Secret (keep the old)")
+    if settings.redis.url is None:
+        raise ConfigError("redis.url is not set: without Redis each process has its own request-state key")
+
+    async def rotate() -> None:
+        redis = redis_client(settings.redis)
+        try:
+            await RedisKeyRing(redis, settings.redis.key_prefix, SharedKeyCodec()).rotate()
+        finally:
+            await redis.aclose()
+
+    try:
+        anyio.run(rotate)
+    except StateUnavailable as exc:
+        click.echo(f"mcpcloud: {exc}; nothing was changed", err=True)
+        sys.exit(1)
+    click.echo("added a request-state key; replicas start sealing with it within about a minute", err=True)

@@ -22,6 +22,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     SecretStr,
     ValidationError,
     ValidationInfo,
@@ -115,6 +116,12 @@ class HTTPSettings(Section):
         25.0, ge=0, description="After SIGTERM, how long in-flight requests may take before the process exits."
     )
     public_url: str | None = Field(None, description="The URL clients use to reach /mcp, if not http://host:port/mcp.")
+    body_timeout_seconds: float = Field(
+        30.0, gt=0, le=3600, description="Longest a request body may take to arrive; then 408, connection closed."
+    )
+    workers: int = Field(
+        1, ge=1, le=64, description="Server processes on the one port (`--workers`); more than 1 needs redis.url."
+    )
 
     @field_validator("path")
     @classmethod
@@ -234,8 +241,13 @@ class AuthSettings(Section):
 
 
 class LimitsSettings(Section):
-    backend: Literal["memory", "redis"] = Field(
-        "memory", description="Where rate-limit counters live: this process, or Redis (shared by all replicas)."
+    backend: Literal["auto", "memory", "redis"] = Field(
+        "auto", description="Where rate-limit counters live: this process, Redis (shared by all replicas), or "
+        "`auto`: Redis when `redis.url` is set."
+    )
+    fail_open: bool = Field(
+        False, description="When Redis cannot answer, let tool calls through unlimited (logged and counted) instead "
+        "of refusing them with 503. Applies to rate limits only; everything else fails closed."
     )
     rate: str | None = Field(None, description="Tool calls per principal, e.g. `60/minute` (none: unlimited).")
     burst: int | None = Field(None, gt=0, description="Calls allowed at once before the rate applies (default: the count).")
@@ -262,8 +274,19 @@ class AuditSettings(Section):
 
 
 class RedisSettings(Section):
-    url: SecretStr | None = Field(None, description="redis://[user:password@]host:port/db for shared state.")
+    url: SecretStr | None = Field(
+        None,
+        description="redis://[user:password@]host:port/db: the one connection for all shared state (sessions, "
+        "request-state keys, subscriptions, rate limits, API keys, cache). Required for more than one replica.",
+    )
     key_prefix: str = Field("mcpcloud:", description="Prefix of every key mcpcloud writes.")
+    timeout_seconds: float = Field(
+        1.0, gt=0, le=30, description="Longest wait for one Redis reply or connect; beyond it the request gets 503."
+    )
+    retry_after_seconds: int = Field(
+        5, ge=1, le=300, description="`Retry-After` sent with the 503 answered while Redis cannot be reached."
+    )
+
 class MetricsSettings(Section):
     enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
     port: int | None = Field(
@@ -293,18 +316,63 @@ class CacheSettings(Section):
     """The result cache (pipeline stage `cache`): tools opt in with a TTL; see docs/DATA.md."""
 
     enabled: bool = Field(True, description="Serve opted-in tools' results from the cache.")
-    backend: Literal["memory", "redis"] = Field(
-        "memory", description="`memory`: one LRU per process; `redis`: shared by every replica."
+    backend: Literal["auto", "memory", "redis"] = Field(
+        "auto", description="`memory`: one LRU per process; `redis`: shared by every replica; `auto`: redis when "
+        "`redis.url` is set."
     )
     max_entries: int = Field(10_000, gt=0, description="Memory backend: most entries kept.")
     max_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Memory backend: most bytes of results kept.")
-    redis_url: SecretStr = Field(
-        SecretStr("redis://127.0.0.1:6379/0"), description="Redis backend: URL (may carry a password)."
+    redis_url: SecretStr | None = Field(
+        None, description="Deprecated: set `redis.url` instead (one connection for all shared state)."
     )
-    namespace: str = Field("mcpcloud:cache:", description="Prefix of every cache key (share it between replicas).")
+    namespace: str | None = Field(None, description="Prefix of every cache key (default: `redis.key_prefix` + `cache:`).")
     ttl_overrides: dict[str, float] = Field(
         default_factory=dict, description="Tool name -> TTL seconds, replacing the tool's own; 0 disables."
     )
+
+
+ReadinessPolicy = Literal["required", "degraded"]
+
+
+class ReadinessSettings(Section):
+    """How a pack's failing dependency affects `/readyz` (and so whether the replica gets traffic)."""
+
+    default_policy: ReadinessPolicy = Field(
+        "degraded",
+        description="`degraded`: a failing pack is named in /readyz but the replica stays in service (its other "
+        "tools and cached results still work); `required`: a failing pack makes /readyz 503.",
+    )
+    packs: dict[str, ReadinessPolicy] = Field(
+        default_factory=dict, description="Pack name -> policy, overriding the default."
+    )
+    check_timeout_seconds: float = Field(
+        1.0, gt=0, le=30, description="Longest one pack's check may take; keep it below the readiness probe's timeout."
+    )
+
+
+class SessionSettings(Section):
+    """Legacy-era (`initialize` handshake) sessions on HTTP: how long they live and how many there may be."""
+
+    idle_timeout_minutes: float = Field(
+        10.0, gt=0, le=24 * 60, description="A session with no request for this long is closed; the client re-initializes."
+    )
+    max_per_principal: int = Field(
+        100, gt=0, description="Open sessions one principal (API key, OAuth subject) may hold at once."
+    )
+    max_per_process: int | None = Field(
+        None, gt=0, description="Open sessions one server process may hold (default: sized to the memory limit)."
+    )
+
+
+class RequestStateSettings(Section):
+    """Keys that seal 2026-07-28 multi-round `requestState`, the same on every replica."""
+
+    keys: SecretStr | None = Field(
+        None,
+        description="Comma- or newline-separated secrets of >= 32 bytes; the first seals, all unseal (rotation). "
+        "Give `keys_file` for a mounted Secret. Unset: created once in Redis (`redis.url`), else per process.",
+    )
+    ttl_seconds: float = Field(600.0, gt=0, le=86400, description="How long a sealed requestState stays valid.")
 
 
 ApprovalMode = Literal["destructive", "always", "never"]
@@ -419,6 +487,9 @@ class Settings(BaseSettings):
     redis: RedisSettings = Field(default_factory=RedisSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
+    readiness: ReadinessSettings = Field(default_factory=ReadinessSettings)
+    sessions: SessionSettings = Field(default_factory=SessionSettings)
+    request_state: RequestStateSettings = Field(default_factory=RequestStateSettings)
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
     pack: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Per-pack settings, `[pack.<name>]` in TOML; each pack validates its own."
@@ -429,6 +500,8 @@ class Settings(BaseSettings):
     state_dir: str | None = Field(
         None, description="Per-user state (remote tool pins, OAuth tokens); default $XDG_STATE_HOME/mcpcloud."
     )
+
+    _deprecations: list[str] = PrivateAttr(default_factory=list)
 
     @field_validator("packs", mode="before")
     @classmethod
@@ -477,6 +550,44 @@ class Settings(BaseSettings):
         if needs and redis.url is None:
             raise _problem("url is required when limits.backend or auth.api_keys.store is redis")
         return redis
+
+    @model_validator(mode="after")
+    def _one_redis_connection(self) -> Settings:
+        """Fold the deprecated `cache.redis_url` into `redis.url`, then resolve every `auto` backend."""
+        legacy = self.cache.redis_url
+        if legacy is not None:
+            self._deprecations.append(
+                "cache.redis_url is deprecated: set redis.url (one connection for all shared state) instead"
+            )
+            if self.redis.url is None:
+                self.redis.url = legacy
+            elif legacy.get_secret_value() != self.redis.url.get_secret_value():
+                raise _problem(
+                    "cache.redis_url (deprecated) and redis.url name different servers; remove cache.redis_url: "
+                    "redis.url is the one connection for all shared state"
+                )
+        shared = self.redis.url is not None
+        for section in (self.limits, self.cache):
+            if section.backend == "auto":
+                section.backend = "redis" if shared else "memory"
+        if self.cache.namespace is None:
+            self.cache.namespace = self.redis.key_prefix + "cache:"
+        if self.cache.backend == "redis":
+            self.cache.redis_url = self.redis.url  # what the cache stage opens
+        if self.http.workers > 1 and not shared:
+            raise _problem(
+                f"http.workers is {self.http.workers}, and workers share sessions, request-state keys and limits "
+                "only through Redis: set redis.url (env MCPCLOUD_REDIS__URL) or run one worker per pod"
+            )
+        limited = self.limits.rate is not None or bool(self.limits.tool_rates)
+        if self.http.workers > 1 and limited and self.limits.backend == "memory":
+            raise _problem(
+                f"limits.backend is 'memory' with http.workers = {self.http.workers}: each worker would grant "
+                "the whole rate; use limits.backend = 'redis' (or 'auto') so the workers share one budget"
+            )
+        if self.cache.backend == "redis" and not shared:
+            raise _problem("cache: backend 'redis' needs redis.url (env MCPCLOUD_REDIS__URL)")
+        return self
 
     @property
     def binds_loopback(self) -> bool:
@@ -559,6 +670,9 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
             got = redact_url(got)  # a rejected URL may still carry a password
         hidden = _looks_secret(key) or isinstance(got, (dict, BaseModel)) or error["type"] == "missing"
         shown = "" if hidden else f" (got {got!r})"
+        if not error["loc"] and not prefix:  # a rule across sections: the message names the settings itself
+            lines.append(f"{message}{shown}")
+            continue
         env = ENV_PREFIX + key.upper().replace(".", "__")
         lines.append(f"{key}: {message}{shown} [env {env}]")
     return "; ".join(lines)
@@ -567,6 +681,9 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
 def _looks_secret(key: str) -> bool:
     lowered = key.lower()
     return any(word in lowered for word in ("password", "secret", "token", "key", "credential"))
+
+
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&#]*", re.IGNORECASE)
 
 
 def redacted(value: Any) -> Any:
@@ -585,10 +702,16 @@ def redacted(value: Any) -> Any:
 
 
 def redact_url(text: str) -> str:
-    """Hide the password of a `scheme://user:password@host` URL; other text is returned as is."""
+    """Hide the password of a `scheme://user:password@host` URL (and a libpq-style `?password=`)."""
+    text = _QUERY_PASSWORD.sub(lambda m: m.group(1) + REDACTED, text) if "://" in text else text
     scheme, sep, rest = text.partition("://")
     if not sep or "@" not in rest.split("/", 1)[0]:
         return text
     userinfo, _, hostpart = rest.partition("@")
     user = userinfo.split(":", 1)[0]
     return f"{scheme}://{user}:{REDACTED}@{hostpart}" if ":" in userinfo else f"{scheme}://{REDACTED}@{hostpart}"
+
+
+def deprecation_notes(settings: Settings) -> list[str]:
+    """Settings that still work but will go: logged once at startup."""
+    return list(settings._deprecations)

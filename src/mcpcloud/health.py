@@ -19,6 +19,8 @@ when it cannot."""
 class CheckResult:
     ready: bool
     detail: str = "ok"
+    required: bool = True
+    """False for a pack under the `degraded` policy: its failure is reported but keeps the replica in service."""
 
 
 @dataclass(frozen=True)
@@ -27,12 +29,27 @@ class ReadinessReport:
     checks: dict[str, CheckResult]
     draining: bool = False
 
+    @property
+    def degraded(self) -> list[str]:
+        """Checks that fail without taking the replica out of service."""
+        return [name for name, r in self.checks.items() if not r.ready and not r.required]
+
     def as_json(self) -> dict[str, object]:
-        status = "draining" if self.draining else ("ready" if self.ready else "not ready")
-        return {
+        status = (
+            "draining"
+            if self.draining
+            else ("not ready" if not self.ready else "degraded" if self.degraded else "ready")
+        )
+        body: dict[str, object] = {
             "status": status,
-            "checks": {name: {"ready": r.ready, "detail": r.detail} for name, r in self.checks.items()},
+            "checks": {
+                name: {"ready": r.ready, "detail": r.detail, **({} if r.required else {"policy": "degraded"})}
+                for name, r in self.checks.items()
+            },
         }
+        if self.degraded:
+            body["degraded"] = self.degraded
+        return body
 
 
 @dataclass
@@ -44,7 +61,10 @@ class Health:
     """
 
     checks: dict[str, ReadinessCheck] = field(default_factory=dict)
-    timeout_seconds: float = 2.0
+    timeout_seconds: float = 1.0
+    """Per check; below the readiness probe's timeout (2 s in deploy/k8s), so a slow check reports, not times out."""
+    degraded_ok: frozenset[str] = frozenset()
+    """Packs whose failure keeps the replica ready (policy `degraded`)."""
     cache_seconds: float = 1.0
     started_at: float = field(default_factory=time.monotonic)
     version: str = __version__
@@ -62,7 +82,7 @@ class Health:
             results = {"startup": CheckResult(False, "server is still starting"), **results}
         if self.draining:
             results = {"shutdown": CheckResult(False, "server is shutting down"), **results}
-        ready = all(r.ready for r in results.values())
+        ready = all(r.ready for r in results.values() if r.required)
         return ReadinessReport(ready=ready, checks=results, draining=self.draining)
 
     async def _check_all(self) -> dict[str, CheckResult]:
@@ -72,7 +92,8 @@ class Health:
         results: dict[str, CheckResult] = {}
 
         async def run(name: str, check: ReadinessCheck) -> None:
-            results[name] = await self._run_one(check)
+            result = await self._run_one(check)
+            results[name] = CheckResult(result.ready, result.detail, required=name not in self.degraded_ok)
 
         async with anyio.create_task_group() as tg:
             for name, check in self.checks.items():

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -20,16 +21,20 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcpcloud.endpoint import protect
 from mcpcloud.health import Health
+from mcpcloud.http_body_timeout import BodyReadTimeout
 from mcpcloud.http_errors import json_rpc_error_response
+from mcpcloud.http_session_caps import session_endpoint, sessions_for_memory
+from mcpcloud.http_state_faults import StateFaultResponder
 from mcpcloud.observability.http import HttpObservability
 from mcpcloud.observability.metrics import mark_process_dead
 from mcpcloud.observability.metrics_endpoint import metrics_listener, metrics_route
 from mcpcloud.security.origin import OriginGuard, OriginPolicy
 from mcpcloud.server import McpCloud
+from mcpcloud.workers import upkeep as metrics_upkeep
 
 PROBE_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
@@ -109,19 +114,60 @@ class StripHeaderWhitespace:
         await self.app(scope, receive, send)
 
 
+class ExplainNotAcceptable:
+    """Give the SDK's bare 406 (wrong or missing `Accept`) a JSON-RPC error body saying what to send.
+
+    The 2026-07-28 path answers 406 with an empty body, so a client sees only a status code.
+    """
+
+    MESSAGE = (
+        "Not Acceptable: the Accept header must list application/json and text/event-stream "
+        "(e.g. `Accept: application/json, text/event-stream`)"
+    )
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: dict[str, Any] | None = None
+
+        async def explaining_send(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.start" and message["status"] == 406:
+                held = message  # wait for the body: the legacy path already sends a JSON-RPC one
+                return
+            if held is not None and message["type"] == "http.response.body":
+                start, held = held, None
+                if not message.get("body") and not message.get("more_body"):
+                    await json_rpc_error_response(406, self.MESSAGE)(scope, receive, send)
+                    return
+                await send(start)
+            await send(message)
+
+        await self.app(scope, receive, explaining_send)
+
+
 def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
     settings = server.settings
     health = server.health
     drain = drain or Drain(health, settings.http.shutdown_grace_seconds)
+    sessions = settings.sessions
+    max_per_process = sessions.max_per_process or sessions_for_memory()
     session_manager = StreamableHTTPSessionManager(
         app=server.mcp._lowlevel_server,  # the SDK exposes no public accessor for the low-level server
         # Host/Origin are checked by OriginGuard; the SDK still validates Content-Type.
         security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         max_request_body_size=settings.http.max_body_bytes,
+        session_idle_timeout=sessions.idle_timeout_minutes * 60,
+        max_sessions=max_per_process,
     )
     # Authentication and the tool-call gate sit inside the Origin guard, right before the SDK.
-    protected = protect(session_manager.asgi_app, server)
-    mcp_endpoint = OriginGuard(StripHeaderWhitespace(protected.app), OriginPolicy.from_settings(settings))
+    protected = protect(session_endpoint(session_manager, server, max_per_process), server)
+    sdk = ExplainNotAcceptable(StripHeaderWhitespace(protected.app))
+    mcp_endpoint = StateFaultResponder(OriginGuard(sdk, OriginPolicy.from_settings(settings)), server.engine.audit)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "alive", "version": health.version})
@@ -134,7 +180,11 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        async with session_manager.run(), metrics_listener(settings.host, health, observability.metrics):
+        async with (
+            session_manager.run(),
+            metrics_listener(settings.host, health, observability.metrics),
+            metrics_upkeep(health),
+        ):
             try:
                 yield
             finally:
@@ -150,6 +200,7 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
     if observability.metrics.enabled and observability.metrics.port is None:
         routes.append(metrics_route(health, observability.metrics))
     app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(BodyReadTimeout, seconds=settings.http.body_timeout_seconds)
     app.add_middleware(DrainGate, drain=drain)
     app.add_middleware(
         HttpObservability,

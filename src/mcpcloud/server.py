@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
 
@@ -24,6 +24,10 @@ from mcpcloud.health import Health
 from mcpcloud.observability.tracing import tracing_enabled
 from mcpcloud.packs import LifespanFactory, Pack, PackContext, load_pack, pack_settings
 from mcpcloud.pipeline import build_pipeline
+from mcpcloud.state.requeststate import request_state_security
+
+if TYPE_CHECKING:
+    from mcpcloud.state.shared import SharedState
 
 SERVER_NAME = "mcpcloud"
 INSTRUCTIONS = (
@@ -42,6 +46,16 @@ class McpCloud:
     health: Health
     packs: list[Pack]
     engine: Engine
+    shared: SharedState | None = None
+
+
+def _degraded_packs(settings: Settings, enabled: list[str]) -> frozenset[str]:
+    """Packs under the `degraded` readiness policy; a policy for a pack that is not enabled is a mistake."""
+    readiness = settings.readiness
+    unknown = sorted(set(readiness.packs) - set(enabled))
+    if unknown:
+        raise ConfigError(f"readiness.packs.{unknown[0]}: no enabled pack has this name (enabled: {', '.join(enabled)})")
+    return frozenset(p for p in enabled if readiness.packs.get(p, readiness.default_policy) == "degraded")
 
 
 def build(settings: Settings) -> McpCloud:
@@ -54,11 +68,26 @@ def build(settings: Settings) -> McpCloud:
         )
     validated = {pack.name: pack_settings(pack, settings.pack.get(pack.name)) for pack in packs}
 
-    health = Health()
+    health = Health(
+        timeout_seconds=settings.readiness.check_timeout_seconds, degraded_ok=_degraded_packs(settings, [p.name for p in packs])
+    )
     registry = ToolRegistry()
     auth = settings.auth
     identity = Identity.from_settings(auth.local_principal, auth.local_scopes, auth.enabled)
     lifespans: list[LifespanFactory] = []
+    # Shared state (redis.url): sessions, request-state keys and the subscription bus across replicas.
+    state_security, shared_codec = request_state_security(settings)
+    shared = None
+    if settings.redis.url is not None:
+        from mcpcloud.observability.metrics import record_state_unavailable
+        from mcpcloud.state.errors import observe_faults
+        from mcpcloud.state.shared import SharedState  # redis is imported only when configured
+
+        observe_faults(record_state_unavailable)  # state may not import observability; the server wires it
+
+        shared = SharedState.from_settings(settings, shared_codec)
+        lifespans.append(shared.running)
+        health.checks["redis"] = shared.ready
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[Any]) -> AsyncIterator[dict[str, Any]]:
@@ -80,6 +109,8 @@ def build(settings: Settings) -> McpCloud:
         lifespan=lifespan,
         log_level=settings.log.level,
         warn_on_duplicate_tools=False,
+        request_state_security=state_security,
+        subscriptions=shared.bus if shared is not None else None,
     )
     approvals = Approvals(settings.approval, lambda context: identity.of_request(context.request_context.request).id)
     for pack in packs:
@@ -105,7 +136,9 @@ def build(settings: Settings) -> McpCloud:
     apply_sdk_tracing(mcp.middleware, tracing)
     engine = Engine.compile(settings, registry, identity)
     mcp.middleware.extend(build_pipeline(settings, engine, tracing))
-    return McpCloud(settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, engine=engine)
+    return McpCloud(
+        settings=settings, mcp=mcp, registry=registry, health=health, packs=packs, engine=engine, shared=shared
+    )
 
 
 def apply_sdk_tracing(middleware: list[Any], enabled: bool) -> None:

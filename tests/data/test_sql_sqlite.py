@@ -111,7 +111,8 @@ async def test_missing_sqlite_file_is_reported(tmp_path: Path) -> None:
     server = server_for(tmp_path / "absent.db")
     async with connected(server) as client:  # the server starts; readiness and the tools say what is wrong
         report = await server.health.report()
-        assert not report.ready and "cannot open SQLite file" in report.checks["sql"].detail
+        # Named, without taking the replica out of service: `degraded` is the default readiness policy.
+        assert report.degraded == ["sql"] and "cannot open SQLite file" in report.checks["sql"].detail
         assert "absent.db" in report.checks["sql"].detail
         result = await client.call_tool("list_tables", {})
         assert "cannot open SQLite file" in error_text(result)

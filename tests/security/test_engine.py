@@ -157,7 +157,8 @@ def bucket_principals(redis_url: str, prefix: str) -> set[str]:
     """Whose rate-limit buckets exist (each lives one emission interval: 6 min at 10/hour)."""
     client = redis.Redis.from_url(redis_url)
     try:
-        return {key.decode().removeprefix(prefix + "ratelimit:") for key in client.scan_iter(match=prefix + "*")}
+        buckets = prefix + "ratelimit:"  # the prefix also holds shared sessions, request-state keys, ...
+        return {key.decode().removeprefix(buckets) for key in client.scan_iter(match=buckets + "*")}
     finally:
         client.close()
 
@@ -293,15 +294,15 @@ async def test_a_rate_limit_store_that_is_down_is_a_503_naming_the_cause(tmp_pat
             assert response.status_code == 503, response.text
             assert response.headers["retry-after"] == "5"
             error = response.json()["error"]
-            assert error["code"] == UNAVAILABLE_CODE and error["data"]["cause"].startswith("cannot answer (")
-            assert error["message"].startswith("rate limit unavailable: shared state (Redis) cannot answer")
+            assert error["code"] == UNAVAILABLE_CODE and error["data"]["cause"] == "cannot be reached"
+            assert error["message"].startswith("rate limit unavailable: shared state (Redis) cannot be reached")
             metrics = httpx.get(f"{server.base_url}/metrics", timeout=10).text
             assert 'mcpcloud_mcp_requests_total{method="tools/call",outcome="unavailable",tool="echo"} 1.0' in metrics
             start()  # the server is healthy again once Redis is back
             assert echo(server.url, "back").status_code == 200
     outcomes = [(r["tool"], r["outcome"]) for r in records(audit_file)]
     assert outcomes == [("echo", "ok"), ("echo", "unavailable"), ("echo", "ok")]
-    assert "cannot answer" in records(audit_file)[1]["detail"]
+    assert "cannot be reached" in records(audit_file)[1]["detail"]
 
 
 async def test_a_rate_limit_store_that_is_down_is_a_json_rpc_error_on_stdio(tmp_path: Path) -> None:
@@ -311,8 +312,8 @@ async def test_a_rate_limit_store_that_is_down_is_a_json_rpc_error_on_stdio(tmp_
             stop()
             error = await error_of(lambda: session.call_tool("echo", {"message": "down"}))
             assert error.code == UNAVAILABLE_CODE
-            assert "rate limit unavailable: shared state (Redis) cannot answer" in error.message
-            assert error.data["retryAfterSeconds"] == 5 and error.data["cause"].startswith("cannot answer (")
+            assert "rate limit unavailable: shared state (Redis) cannot be reached" in error.message
+            assert error.data["retryAfterSeconds"] == 5 and error.data["cause"] == "cannot be reached"
 
 
 # --- a pack's own secrets from files ----------------------------------------------------------------

@@ -29,6 +29,7 @@ from mcpcloud.engine.concurrency import ConcurrencyCap
 from mcpcloud.engine.policy import Policy, Proceed, overrides
 from mcpcloud.engine.ratelimit import CallBudget
 from mcpcloud.engine.timeout import ToolTimeout
+from mcpcloud.engine.unicode import ValidUnicode
 from mcpcloud.observability.audit import AuditLog
 from mcpcloud.state.errors import StateUnavailable
 from mcpcloud.state.ratelimit import RateLimiter
@@ -80,6 +81,7 @@ class Engine:
         restricted = auth.enabled or "*" not in auth.local_scopes or bool(auth.principals) or bool(auth.tool_scopes)
         access = Access.compile(auth, registry) if restricted else None
         candidates: list[Policy | None] = [
+            ValidUnicode(),  # first: every later policy may encode the arguments
             access,
             ArgumentSize(limits.max_argument_bytes) if limits.max_argument_bytes else None,
             CallBudget.compile(limits, registry, _limiter(settings)) if limits.rate or limits.tool_rates else None,
@@ -172,9 +174,8 @@ class Engine:
 def _limiter(settings: Settings) -> RateLimiter:
     if settings.limits.backend == "redis":
         from mcpcloud.state.ratelimit import RedisRateLimiter
-        from mcpcloud.state.redis import redis_client
 
-        return RedisRateLimiter(redis_client(settings.redis), settings.redis.key_prefix)
+        return RedisRateLimiter.from_settings(settings)  # bounded timeouts, retry on stale connections, fail_open
     from mcpcloud.state.ratelimit import MemoryRateLimiter
 
     return MemoryRateLimiter()

@@ -77,6 +77,17 @@ HTTP_DURATION = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 
+STATE_UNAVAILABLE = Counter(
+    "mcpcloud_state_unavailable",
+    "Requests that met shared state (Redis) unable to answer, by feature and what was done "
+    "(refused: 503 + Retry-After; failed_open: served without it, limits.fail_open).",
+    ("feature", "action"),
+)
+REDIS_UP = Gauge(
+    "mcpcloud_redis_up", "1 when the last readiness check reached Redis, else 0 (absent without redis.url).",
+    multiprocess_mode="livemin",
+)
+
 BUILD_INFO.labels(
     __version__, version("mcp"), ",".join(SUPPORTED_PROTOCOL_VERSIONS), platform.python_version()
 ).set(1)
@@ -87,8 +98,14 @@ def record_auth_failure(reason: str) -> None:
     AUTH_FAILURES.labels(reason).inc()
 
 
+def record_state_unavailable(feature: str, action: str = "refused") -> None:
+    STATE_UNAVAILABLE.labels(feature, action).inc()
+
+
 def record_readiness(ready: bool, packs: dict[str, bool]) -> None:
     READY.set(1 if ready else 0)
+    if "redis" in packs:  # the shared-state check (redis.url set)
+        REDIS_UP.set(1 if packs["redis"] else 0)
     for pack, pack_ready in packs.items():
         PACK_READY.labels(pack).set(1 if pack_ready else 0)
 

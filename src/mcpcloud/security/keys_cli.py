@@ -14,6 +14,7 @@ from mcpcloud.config import load_settings
 from mcpcloud.errors import ConfigError
 from mcpcloud.security.apikeys import mint, parse_duration, revoked
 from mcpcloud.security.keystore import KeyStore, key_store
+from mcpcloud.state.errors import StateUnavailable
 
 _SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 scope-token characters
 
@@ -36,6 +37,9 @@ def _run(config_file: str | None, action: Any) -> Any:
     except ConfigError as exc:
         click.echo(f"mcpcloud: configuration error: {exc}", err=True)
         sys.exit(2)
+    except StateUnavailable as exc:
+        click.echo(f"mcpcloud: {exc}; check redis.url and that Redis is up, then retry", err=True)
+        sys.exit(1)
 
 
 _config_option = click.option(
@@ -122,3 +126,55 @@ def revoke(key_id: str, config_file: str | None) -> None:
         click.echo(f"mcpcloud: no API key with id {key_id!r} (see `mcpcloud keys list`)", err=True)
         sys.exit(1)
     click.echo(f"revoked key {key_id} at {when}", err=True)
+
+
+@keys.command("export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (mode 0600) instead of stdout.")
+@_config_option
+def export_keys(output: str | None, config_file: str | None) -> None:
+    """Write every key record (hashes, never keys) as JSON: the backup `keys import` restores."""
+
+    async def dump(store: KeyStore) -> list[dict[str, object]]:
+        return [r.to_json() for r in sorted(await store.all(), key=lambda r: r.created_at)]
+
+    records = _run(config_file, dump)
+    body = json.dumps({"version": 1, "keys": records}, indent=2) + "\n"
+    if output is None:
+        click.echo(body, nl=False)
+    else:
+        import os
+
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(body)
+    click.echo(f"exported {len(records)} key records; they hold key hashes: keep the file like a secret", err=True)
+
+
+@keys.command("import")
+@click.argument("source", type=click.File("r", encoding="utf-8"))
+@click.option("--replace", is_flag=True, help="Overwrite records whose id already exists (default: keep them).")
+@_config_option
+def import_keys(source: Any, replace: bool, config_file: str | None) -> None:
+    """Restore key records from a `keys export` file (`-` for stdin) into the configured store."""
+    from mcpcloud.security.keystore import KeyRecord
+
+    try:
+        data = json.load(source)
+        records = [KeyRecord.from_json(entry) for entry in data["keys"]]
+        if data.get("version") != 1 or any(not (r.id and r.hash) for r in records):
+            raise ValueError("unsupported version or a record without id/hash")
+    except (ValueError, TypeError, KeyError) as exc:
+        raise click.BadParameter(f"not a `mcpcloud keys export` file ({exc})", param_hint="SOURCE") from None
+
+    async def restore(store: KeyStore) -> tuple[int, int]:
+        added = kept = 0
+        for record in records:
+            if not replace and await store.get(record.id) is not None:
+                kept += 1
+                continue
+            await store.add(record)
+            added += 1
+        return added, kept
+
+    added, kept = _run(config_file, restore)
+    click.echo(f"imported {added} key records; kept {kept} already present", err=True)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # redis is imported only where a Redis backend is configured 
 
 from mcpcloud.config import Settings
 from mcpcloud.errors import ConfigError
+from mcpcloud.state.redis import answering
 
 
 @dataclass(frozen=True)
@@ -129,19 +130,24 @@ class FileKeyStore:
 class RedisKeyStore:
     """One Redis hash, `<prefix>apikeys`: key id -> JSON record. Every replica sees revocations at once."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, retry_after: int = 5) -> None:
         self.redis = redis
         self.key = prefix + "apikeys"
+        self.retry_after = retry_after
 
     async def get(self, key_id: str) -> KeyRecord | None:
-        raw = await self.redis.hget(self.key, key_id)
+        async with answering("api keys", self.retry_after):
+            raw = await self.redis.hget(self.key, key_id)
         return KeyRecord.from_json(json.loads(raw)) if raw else None
 
     async def all(self) -> list[KeyRecord]:
-        return [KeyRecord.from_json(json.loads(raw)) for raw in (await self.redis.hgetall(self.key)).values()]
+        async with answering("api keys", self.retry_after):
+            rows = await self.redis.hgetall(self.key)
+        return [KeyRecord.from_json(json.loads(raw)) for raw in rows.values()]
 
     async def add(self, record: KeyRecord) -> None:
-        await self.redis.hset(self.key, record.id, json.dumps(record.to_json()))
+        async with answering("api keys", self.retry_after):
+            await self.redis.hset(self.key, record.id, json.dumps(record.to_json()))
 
     async def replace(self, record: KeyRecord) -> None:
         await self.add(record)
@@ -155,5 +161,5 @@ def key_store(settings: Settings) -> KeyStore:
     if settings.auth.api_keys.store == "redis":
         from mcpcloud.state.redis import redis_client
 
-        return RedisKeyStore(redis_client(settings.redis), settings.redis.key_prefix)
+        return RedisKeyStore(redis_client(settings.redis), settings.redis.key_prefix, settings.redis.retry_after_seconds)
     return FileKeyStore(Path(settings.auth.api_keys.file))

@@ -150,6 +150,8 @@ class OAuthVerifier:
             raise InvalidToken("token signature does not verify") from None
         except jwt.MissingRequiredClaimError as exc:
             raise InvalidToken(f"token lacks the {exc.claim!r} claim") from None
+        except jwt.exceptions.InvalidSubjectError:
+            raise InvalidToken("token claim 'sub' must be a non-empty string") from None
         except (jwt.PyJWTError, ValueError) as exc:
             raise InvalidToken(f"token rejected: {type(exc).__name__}") from None
         return principal_from_claims(claims)
@@ -185,19 +187,48 @@ class OAuthVerifier:
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    scope = claims.get("scope", claims.get("scp", ""))
-    scopes = scope.split() if isinstance(scope, str) else [str(s) for s in scope or []]
-    subject = str(claims["sub"]) if claims.get("sub") is not None else None
-    client_id = claims.get("client_id") or claims.get("azp") or claims.get("appid") or claims.get("cid")
-    client_id = str(client_id) if client_id is not None else None
-    identity = subject or client_id or "unknown"
-    aliases = tuple(a for a in (f"client:{client_id}" if client_id else None,) if a)
+    """The caller a verified token names. A claim of the wrong type is a malformed token (401), and a
+    user and a client never share an id: `sub:<sub>` for a subject, `client:<client_id>` for a client alone."""
+    scopes = _scopes(claims)
+    subject = _optional_string(claims, "sub")
+    client_id = next((v for k in ("client_id", "azp", "appid", "cid") if (v := _optional_string(claims, k))), None)
+    if subject is not None:
+        principal_id = f"sub:{subject}"
+    elif client_id is not None:
+        principal_id = f"client:{client_id}"
+    else:
+        raise InvalidToken("token names no subject (sub) and no client (client_id or azp)")
+    aliases = (f"client:{client_id}",) if client_id and subject is not None else ()
     return Principal(
-        id=f"sub:{identity}",
+        id=principal_id,
         kind="oauth",
         scopes=frozenset(scopes),
         subject=subject,
         client_id=client_id,
-        issuer=str(claims.get("iss")) if claims.get("iss") else None,
+        issuer=_optional_string(claims, "iss"),
         aliases=aliases,
     )
+
+
+def _optional_string(claims: dict[str, Any], name: str) -> str | None:
+    value = claims.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise InvalidToken(f"token claim {name!r} must be a non-empty string, got {type(value).__name__}")
+    return value
+
+
+def _scopes(claims: dict[str, Any]) -> list[str]:
+    """`scope` is a space-separated string (RFC 8693 / 9068); `scp` a string or a list of strings."""
+    if "scope" in claims:
+        scope = claims["scope"]
+        if not isinstance(scope, str):
+            raise InvalidToken(f"token claim 'scope' must be a space-separated string, got {type(scope).__name__}")
+        return scope.split()
+    scp = claims.get("scp", "")
+    if isinstance(scp, str):
+        return scp.split()
+    if isinstance(scp, list) and all(isinstance(item, str) for item in scp):
+        return list(scp)
+    raise InvalidToken("token claim 'scp' must be a string or a list of strings")

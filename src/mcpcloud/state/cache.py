@@ -94,10 +94,11 @@ class RedisCache:
         self._client = client
 
     @classmethod
-    def from_url(cls, url: str) -> RedisCache:
+    def from_url(cls, url: str, timeout_seconds: float = 1.0) -> RedisCache:
         from redis.asyncio import Redis
 
-        return cls(Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5))
+        # Short timeouts: a cache that is slow is served around (a miss), not waited on.
+        return cls(Redis.from_url(url, socket_timeout=timeout_seconds, socket_connect_timeout=timeout_seconds))
 
     async def get(self, key: str) -> bytes | None:
         value = await self._client.get(key)

@@ -7,6 +7,8 @@ HTTP 503 + `Retry-After` and a JSON-RPC error naming `cause`; it is never a bare
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 class StateUnavailable(Exception):
     """A shared-state backend (Redis) is down, slow or reset; the request may be retried.
@@ -21,3 +23,20 @@ class StateUnavailable(Exception):
         self.what = what
         self.cause = cause
         self.retry_after = retry_after
+
+
+FaultObserver = Callable[[str, str], None]
+"""Told `(feature, action)` for every fault: action `refused` (answered 503) or `failed_open`."""
+
+_observers: list[FaultObserver] = []
+
+
+def observe_faults(observer: FaultObserver) -> None:
+    """Register a counter (the metrics layer, wired by the server): state must not import observability."""
+    if observer not in _observers:
+        _observers.append(observer)
+
+
+def report_fault(feature: str, action: str) -> None:
+    for observer in _observers:
+        observer(feature, action)

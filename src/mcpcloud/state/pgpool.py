@@ -30,6 +30,7 @@ class ReopenablePool:
         timeout_seconds: float,
         connect_timeout_seconds: float = 5.0,
         reset: Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]] | None = None,
+        configure: Callable[[psycopg.AsyncConnection[Any]], Awaitable[None]] | None = None,
     ) -> None:
         kwargs: dict[str, Any] = {"connect_timeout": max(1, int(connect_timeout_seconds)), "application_name": name}
         if password is not None:
@@ -37,7 +38,8 @@ class ReopenablePool:
         self.timeout_seconds = timeout_seconds
         self._args: dict[str, Any] = {
             "conninfo": url, "kwargs": kwargs, "min_size": min_size, "max_size": max_size, "timeout": timeout_seconds,
-            "check": AsyncConnectionPool.check_connection, "reset": reset, "open": False, "name": name,
+            "check": AsyncConnectionPool.check_connection, "reset": reset, "configure": configure, "open": False,
+            "name": name,
         }  # fmt: skip
         self._pool: AsyncConnectionPool | None = None
 
@@ -51,10 +53,16 @@ class ReopenablePool:
             await self._pool.close()
             self._pool = None
 
+    async def probe(self) -> None:
+        """Open and close one connection outside the pool; raises the psycopg error saying why it cannot."""
+        conn = await psycopg.AsyncConnection.connect(self._args["conninfo"], **self._args["kwargs"])
+        await conn.close()
+
     @asynccontextmanager
-    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
-        """A pooled connection; raises `PoolNotOpen`, psycopg_pool's `PoolTimeout`, or psycopg errors."""
+    async def connection(self, timeout: float | None = None) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A pooled connection within `timeout` (default: the pool's); raises `PoolNotOpen`, psycopg_pool's
+        `PoolTimeout`, or psycopg errors."""
         if self._pool is None:
             raise PoolNotOpen("the connection pool is not open (server starting or stopping)")
-        async with self._pool.connection() as conn:
+        async with self._pool.connection(timeout=timeout) as conn:
             yield conn

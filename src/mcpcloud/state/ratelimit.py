@@ -7,16 +7,21 @@ Lua script against the Redis server's clock, so every replica draws on one budge
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
-from mcpcloud.state.errors import StateUnavailable
+from mcpcloud.config import Settings
+from mcpcloud.state.errors import StateUnavailable, report_fault
 
 if TYPE_CHECKING:  # redis is imported only where a Redis backend is configured (stdio cold start)
     from redis.asyncio import Redis
+
+logger = logging.getLogger(__name__)
+FEATURE = "rate limit"
 
 _UNITS = {"second": 1.0, "minute": 60.0, "hour": 3600.0, "day": 86400.0}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+\s*)?(second|minute|hour|day)s?\s*$")
@@ -118,19 +123,38 @@ return {1, 0}
 
 
 class RedisRateLimiter:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    """Shared budgets; when Redis cannot answer: `StateUnavailable` (503), or allow when `fail_open`."""
+
+    def __init__(self, redis: Redis, prefix: str, *, fail_open: bool = False, retry_after: int = 5) -> None:
         self.redis = redis
         self._script = redis.register_script(_GCRA_LUA)
         self._prefix = prefix + "ratelimit:"
+        self.fail_open = fail_open
+        self.retry_after = retry_after
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RedisRateLimiter:
+        from mcpcloud.state.redis import redis_client
+
+        redis = settings.redis
+        return cls(
+            redis_client(redis), redis.key_prefix, fail_open=settings.limits.fail_open,
+            retry_after=redis.retry_after_seconds,
+        )  # fmt: skip
 
     async def aclose(self) -> None:
         await self.redis.aclose()
 
     async def hit(self, key: str, rate: Rate) -> Decision:
-        from redis.exceptions import RedisError
+        from mcpcloud.state.redis import answering
 
         try:
-            allowed, retry_ms = await self._script(keys=[self._prefix + key], args=[rate.interval, rate.tolerance])
-        except (RedisError, OSError) as exc:
-            raise StateUnavailable("rate limit", f"cannot answer ({type(exc).__name__})") from exc
+            async with answering(FEATURE, self.retry_after, count=not self.fail_open):
+                allowed, retry_ms = await self._script(keys=[self._prefix + key], args=[rate.interval, rate.tolerance])
+        except StateUnavailable as exc:
+            if not self.fail_open:
+                raise
+            report_fault(FEATURE, "failed_open")
+            logger.warning("%s; limits.fail_open: call allowed without a rate limit", exc)
+            return ALLOWED
         return ALLOWED if int(allowed) else Decision(False, int(retry_ms) / 1000)

@@ -1,7 +1,10 @@
 """The `sql` pack: read SQLite and PostgreSQL databases safely; write only where enabled.
 
-Reads hold two locks: the statement must parse as one read-only statement (guard.py), and it
-runs in a read-only transaction with a statement timeout (the engines). `execute` exists
+Reads hold two locks: the statement must parse as one read-only statement calling only
+allow-listed functions (guard.py, allowed.py), and it runs as one protocol-level statement in
+a read-only transaction with a statement timeout, on a connection reset before reuse (the
+engines). Rows are measured by the database against the page's byte budget, so one call's
+memory is bounded by `max_result_bytes`, not by the data. `execute` exists
 only when a database has `allow_writes = true`, needs the `sql:write` scope, and is
 annotated destructive.
 """
@@ -136,11 +139,12 @@ def register(ctx: PackContext) -> None:
         stable pages. Writes, several statements, and state-changing functions are refused.
         """
         db_name, db, engine = dbs.pick(database)
-        statement = _refuse_unless(lambda: check_read_only(sql, engine.dialect))
+        statement = _refuse_unless(lambda: check_read_only(sql, engine.dialect, db.extra_functions, _section(db_name)))
         digest = query_digest(db_name, statement.sql, params)
         try:
             offset = decode_cursor(cursor, digest) if cursor else 0
-            fetched = await reported(engine.read(statement.sql, params, db.max_rows + 1, offset), DatabaseError)
+            read = engine.read(statement.sql, params, db.max_rows + 1, offset, db.max_result_bytes)
+            fetched = await reported(read, DatabaseError)
             return build_page(fetched, offset=offset, max_rows=db.max_rows, max_bytes=db.max_result_bytes, digest=digest)
         except PageError as exc:
             raise ToolError(str(exc)) from None
@@ -148,8 +152,8 @@ def register(ctx: PackContext) -> None:
     @ctx.tool(title="Explain a query", annotations=READ_ONLY)
     async def explain(sql: str, params: SqlParams = None, database: DatabaseName = None) -> Any:
         """The database's plan for a read-only query, without running it (PostgreSQL: JSON; SQLite: plan lines)."""
-        _, _, engine = dbs.pick(database)
-        statement = _refuse_unless(lambda: check_read_only(sql, engine.dialect))
+        db_name, db, engine = dbs.pick(database)
+        statement = _refuse_unless(lambda: check_read_only(sql, engine.dialect, db.extra_functions, _section(db_name)))
         return json_safe(await reported(engine.explain(statement.sql, params), DatabaseError))
 
     if any(db.allow_writes for db in settings.databases.values()):
@@ -161,11 +165,15 @@ def register(ctx: PackContext) -> None:
             Only databases configured with allow_writes accept it. One statement per call; COPY and
             functions that reach server files, programs or other servers are refused.
             """
-            _, db, engine = dbs.pick(database, writable=True)
-            statement = _refuse_unless(lambda: check_write(sql, engine.dialect))
+            db_name, db, engine = dbs.pick(database, writable=True)
+            statement = _refuse_unless(lambda: check_write(sql, engine.dialect, db.extra_functions, _section(db_name)))
             outcome = await reported(engine.write(statement.sql, params, db.max_rows), DatabaseError)
             outcome.rows = [[json_safe(v) for v in row] for row in outcome.rows]
             return outcome
+
+
+def _section(db_name: str) -> str:
+    return f"[pack.sql.databases.{db_name}]"
 
 
 def _refuse_unless(check: Any) -> Any:

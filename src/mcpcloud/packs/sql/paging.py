@@ -57,15 +57,17 @@ def build_page(fetched: Rows, *, offset: int, max_rows: int, max_bytes: int, dig
     """`fetched` holds up to max_rows + 1 rows; the extra one only tells that more exist."""
     rows: list[list[Any]] = []
     size = len(json.dumps(fetched.columns))
-    truncated_by = "max_rows" if len(fetched.rows) > max_rows else None
+    if fetched.cut_by_bytes and not fetched.rows:
+        raise PageError(_too_big(offset, max_bytes))
+    truncated_by = (
+        "max_rows" if len(fetched.rows) > max_rows else ("max_result_bytes" if fetched.cut_by_bytes else None)
+    )
     for raw in fetched.rows[:max_rows]:
         row = [json_safe(value) for value in raw]
         size += len(json.dumps(row, ensure_ascii=False)) + 1
         if size > max_bytes:
             if not rows:
-                raise PageError(
-                    f"row {offset} alone is larger than max_result_bytes ({max_bytes}); select fewer or smaller columns"
-                )
+                raise PageError(_too_big(offset, max_bytes))
             truncated_by = "max_result_bytes"
             break
         rows.append(row)
@@ -79,3 +81,7 @@ def build_page(fetched: Rows, *, offset: int, max_rows: int, max_bytes: int, dig
         truncated_by=truncated_by,
         next_cursor=encode_cursor(digest, offset + len(rows)) if more else None,
     )
+
+
+def _too_big(offset: int, max_bytes: int) -> str:
+    return f"row {offset} alone is larger than max_result_bytes ({max_bytes}); select fewer or smaller columns"

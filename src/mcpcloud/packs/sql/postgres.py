@@ -2,16 +2,22 @@
 
 Every read runs in `BEGIN READ ONLY` with `SET LOCAL statement_timeout` and is rolled back,
 so a write hidden where the guard cannot see it (inside a function) is refused by the server
-itself. Connections are reset (`RESET ALL`) when they return to the pool, so no session
-setting survives from one caller to the next.
+itself. Caller SQL always goes through the extended query protocol (a prepared statement),
+which PostgreSQL refuses to hold more than one statement, so `SELECT 1; COMMIT; DELETE ...`
+cannot run even if the parser were fooled. Connections are reset with `DISCARD ALL` when they
+return to the pool: no session setting, advisory lock, temporary table, LISTEN or prepared
+statement survives from one caller to the next. A cancelled call (tool timeout, shutdown)
+cancels its statement on the server.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
+import anyio
 import psycopg
 from psycopg import errors, sql
 from psycopg_pool import PoolTimeout
@@ -26,7 +32,10 @@ from mcpcloud.packs.sql.engine import (
     TableDescription,
     TableSummary,
     WriteOutcome,
+    columns_sql,
     page_sql,
+    sized_page_sql,
+    split_sized_rows,
 )
 from mcpcloud.state.pgpool import PoolNotOpen, ReopenablePool
 
@@ -63,6 +72,17 @@ FROM pg_index WHERE indrelid = %(oid)s ORDER BY 1
 """
 
 
+log = logging.getLogger("mcpcloud.sql")
+
+ROLE_POWERS = "SELECT rolsuper, rolreplication FROM pg_roles WHERE rolname = current_user"
+
+QUICK_WAIT_SECONDS = 0.5
+"""How long a call waits for a pooled connection before checking that the database is reachable at all."""
+
+CANCEL_WAIT_SECONDS = 5.0
+"""Longest a cancelled call waits for the server to acknowledge the cancel request."""
+
+
 class PostgresEngine:
     dialect = "postgres"
 
@@ -79,29 +99,42 @@ class PostgresEngine:
         name: str = "mcpcloud-sql",
     ) -> None:
         self.timeout_seconds = timeout_seconds
+        self.name = name
+        self._role_checked = False
+        self._running: set[Any] = set()
+        """Cancel handles of the connections lent out right now, so shutdown can stop their statements."""
         self.pool = ReopenablePool(
             url, password, name=name, min_size=min_size, max_size=max_size, timeout_seconds=pool_timeout_seconds,
-            connect_timeout_seconds=connect_timeout_seconds, reset=_reset_session,
+            connect_timeout_seconds=connect_timeout_seconds, reset=_reset_session, configure=self._warn_if_powerful,
         )  # fmt: skip
 
     async def open(self) -> None:
         await self.pool.open()
 
     async def close(self) -> None:
+        # Shutdown: stop what still runs on the server before the sockets go (closing them would not stop it).
+        for cancel in list(self._running):
+            await _cancel_on_server(cancel)
         await self.pool.close()
 
     async def ping(self) -> None:
         async with self._connection() as conn:
             await conn.execute("SELECT 1")
 
-    async def read(self, statement: str, params: Params, limit: int, offset: int) -> Rows:
+    async def read(self, statement: str, params: Params, limit: int, offset: int, max_bytes: int) -> Rows:
         async with self._read_only() as cursor:
-            await cursor.execute(page_sql(statement, limit, offset), params)
-            return Rows(columns=[d.name for d in cursor.description or ()], rows=[list(r) for r in await cursor.fetchall()])
+            await _one_statement(cursor, columns_sql(statement), params)
+            columns = [d.name for d in cursor.description or ()]
+            if not columns:  # `SELECT FROM t`: rows without values cost nothing to fetch
+                await _one_statement(cursor, page_sql(statement, limit, offset), params)
+                return Rows(columns=[], rows=[[] for _ in await cursor.fetchall()])
+            sized = sized_page_sql(statement, len(columns), limit, offset, max_bytes, _text_bytes)
+            await _one_statement(cursor, sized, params)
+            return split_sized_rows(columns, await cursor.fetchall(), max_bytes)
 
     async def explain(self, statement: str, params: Params) -> Any:
         async with self._read_only() as cursor:
-            await cursor.execute(f"EXPLAIN (FORMAT JSON) {statement}", params)
+            await _one_statement(cursor, f"EXPLAIN (FORMAT JSON) {statement}", params)
             row = await cursor.fetchone()
             return row[0] if row else None
 
@@ -110,7 +143,7 @@ class PostgresEngine:
             await conn.set_read_only(False)
             async with conn.transaction(), conn.cursor() as cursor:
                 await self._set_timeout(cursor)
-                await cursor.execute(statement, params)
+                await _one_statement(cursor, statement, params)
                 columns = [d.name for d in cursor.description or ()]
                 rows = [list(r) for r in await cursor.fetchmany(max_rows)] if columns else []
                 return WriteOutcome(rows_affected=cursor.rowcount, columns=columns, rows=rows)
@@ -151,11 +184,47 @@ class PostgresEngine:
     async def _set_timeout(self, cursor: psycopg.AsyncCursor[Any]) -> None:
         await cursor.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(int(self.timeout_seconds * 1000)))
 
+    async def _warn_if_powerful(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        """Once per engine, on its first connection: say so when the role can do far more than read."""
+        if self._role_checked:
+            return
+        self._role_checked = True
+        try:
+            row = await (await conn.execute(ROLE_POWERS)).fetchone()
+        except psycopg.Error as exc:  # never a reason to refuse the connection
+            log.info("sql: %s could not read its role's attributes: %s", self.name, _primary(exc))
+            row = None
+        await conn.rollback()
+        dangerous = [power for power, held in zip(("SUPERUSER", "REPLICATION"), row or (), strict=False) if held]
+        if dangerous:
+            log.warning(
+                "sql: %s connects as a role with %s; a parser or driver mistake would run with these powers. "
+                "Connect as a least-privilege role (docs/DATA.md, 'A least-privilege role').",
+                self.name,
+                " and ".join(dangerous),
+            )
+
+    async def _unreachable_reason(self) -> str | None:
+        """Why a fresh connection fails right now, or None when the database answers."""
+        try:
+            await self.pool.probe()
+        except psycopg.Error as exc:
+            return _primary(exc)
+        return None
+
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
         try:
-            async with self.pool.connection() as conn:
-                yield conn
+            async with self._pooled() as conn:
+                cancel = conn.pgconn.get_cancel()
+                self._running.add(cancel)
+                try:
+                    yield conn
+                except anyio.get_cancelled_exc_class():
+                    await _cancel_on_server(cancel)
+                    raise
+                finally:
+                    self._running.discard(cancel)
         except PoolNotOpen as exc:
             raise DatabaseError(str(exc)) from None
         except PoolTimeout:
@@ -173,10 +242,43 @@ class PostgresEngine:
         except psycopg.Error as exc:
             raise DatabaseError(f"PostgreSQL error: {_primary(exc)}") from None
 
+    @asynccontextmanager
+    async def _pooled(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A pooled connection; when none comes at once, first ask whether the database is reachable at all,
+        so a caller hears "database unreachable: <reason>" now rather than a pool timeout later."""
+        quick = min(QUICK_WAIT_SECONDS, self.pool.timeout_seconds)
+        async with AsyncExitStack() as stack:
+            try:
+                conn = await stack.enter_async_context(self.pool.connection(timeout=quick))
+            except PoolTimeout:
+                if reason := await self._unreachable_reason():
+                    raise DatabaseError(f"database unreachable: {reason}") from None
+                conn = await stack.enter_async_context(self.pool.connection(timeout=self.pool.timeout_seconds - quick))
+            yield conn
+
+
+def _text_bytes(column: str) -> str:
+    return f"octet_length({column}::text)"
+
+
+async def _one_statement(cursor: psycopg.AsyncCursor[Any], statement: str, params: Params) -> None:
+    """Run caller SQL as a prepared statement: the extended protocol, which holds exactly one statement."""
+    await cursor.execute(statement, params, prepare=True)
+
+
+async def _cancel_on_server(cancel: Any) -> None:
+    """The call was cancelled: make the server stop the statement too (psycopg may already have closed the socket)."""
+    with anyio.CancelScope(shield=True), anyio.move_on_after(CANCEL_WAIT_SECONDS):
+        try:
+            await anyio.to_thread.run_sync(cancel.cancel)
+        except psycopg.Error as exc:
+            log.warning("sql: could not cancel the statement on the server: %s", exc)
+
 
 async def _reset_session(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Back to a fresh session: settings, advisory locks, temp tables, LISTEN, prepared statements, plans."""
     await conn.set_autocommit(True)
-    await conn.execute("RESET ALL")
+    await conn.execute("DISCARD ALL")
     await conn.set_autocommit(False)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
@@ -22,6 +22,11 @@ class DatabaseSettings(Section):
     pool_max_size: int = Field(10, gt=0, description="PostgreSQL: most connections at once.")
     pool_timeout_seconds: float = Field(10.0, gt=0, description="PostgreSQL: longest wait for a free connection.")
     connect_timeout_seconds: float = Field(5.0, gt=0, description="PostgreSQL: longest wait to connect.")
+    allowed_functions: list[str] = Field(
+        default_factory=list,
+        description="Functions `query` may call besides the built-in allow-list (lower case; `schema.name` for "
+        "a function outside pg_catalog). Add only functions you know change nothing.",
+    )
 
     @field_validator("url")
     @classmethod
@@ -31,7 +36,7 @@ class DatabaseSettings(Section):
             raise ValueError("a SQLite URL is sqlite:///relative/path.db or sqlite:////absolute/path.db")
         if scheme not in ("sqlite", "postgresql", "postgres"):
             raise ValueError(f"unsupported scheme {scheme!r}: use sqlite:/// or postgresql://")
-        if scheme != "sqlite" and urlsplit(value).password:
+        if scheme != "sqlite" and (urlsplit(value).password or _query_password(value)):
             raise ValueError("put the password in `password` or `password_file`, not in the URL")
         return value
 
@@ -42,12 +47,21 @@ class DatabaseSettings(Section):
         return self
 
     @property
+    def extra_functions(self) -> frozenset[str]:
+        return frozenset(name.lower() for name in self.allowed_functions)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.url.startswith("sqlite:")
 
     @property
     def sqlite_path(self) -> str:
         return self.url.removeprefix("sqlite:///")
+
+
+def _query_password(url: str) -> bool:
+    """libpq also takes `?password=` (and `passfile`-less variants) in the query string."""
+    return any(key.lower() == "password" for key in parse_qs(urlsplit(url).query, keep_blank_values=True))
 
 
 class SqlSettings(Section):

@@ -1,12 +1,18 @@
 """SQLite through the standard library, each call on its own connection in a worker thread.
 
 Reads open the file read-only (`mode=ro`) with `PRAGMA query_only`, so even a statement the
-guard let through cannot write. A progress handler enforces the statement timeout.
+guard let through cannot write; the driver itself refuses more than one statement per call.
+A progress handler enforces the statement timeout; a cancelled call (tool timeout, shutdown)
+interrupts its statement (`Connection.interrupt()`), so it stops within milliseconds instead of
+running on in a thread nobody waits for. Reads cap every string or blob the database builds
+at the page budget (`SQLITE_LIMIT_LENGTH`), so `zeroblob(200000000)` fails inside SQLite
+instead of arriving in memory.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -24,10 +30,37 @@ from mcpcloud.packs.sql.engine import (
     TableDescription,
     TableSummary,
     WriteOutcome,
-    page_sql,
+    columns_sql,
+    sized_page_sql,
+    split_sized_rows,
 )
 
 _T = TypeVar("_T")
+
+MIN_VALUE_LIMIT = 1024
+"""SQLITE_LIMIT_LENGTH never goes below this, so schema and plan text still fit on a tiny budget."""
+
+
+class _Running:
+    """The connections of calls in flight, so a cancelled call or shutdown can interrupt them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._connections: set[sqlite3.Connection] = set()
+
+    def add(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            self._connections.add(conn)
+
+    def discard(self, conn: sqlite3.Connection) -> None:
+        with self._lock:
+            self._connections.discard(conn)
+
+    def interrupt(self, only: list[sqlite3.Connection] | None = None) -> None:
+        """Interrupt the statements of `only` (or of every call in flight); a finished call is skipped."""
+        with self._lock:
+            for conn in self._connections if only is None else [c for c in only if c in self._connections]:
+                conn.interrupt()
 
 
 class SqliteEngine:
@@ -36,20 +69,25 @@ class SqliteEngine:
     def __init__(self, path: str, timeout_seconds: float) -> None:
         self.path = Path(path)
         self.timeout_seconds = timeout_seconds
+        self._running = _Running()
 
     async def open(self) -> None:
         return None  # a missing or unreadable file is reported by readiness (ping), like a database that is down
 
     async def close(self) -> None:
-        return None
+        self._running.interrupt()  # shutdown: nothing may keep running past the drain
 
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
 
-    async def read(self, sql: str, params: Params, limit: int, offset: int) -> Rows:
+    async def read(self, sql: str, params: Params, limit: int, offset: int, max_bytes: int) -> Rows:
         def run(conn: sqlite3.Connection) -> Rows:
-            cursor = conn.execute(page_sql(sql, limit, offset), _params(params))
-            return Rows(columns=[d[0] for d in cursor.description or ()], rows=[list(r) for r in cursor.fetchall()])
+            conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(max_bytes, MIN_VALUE_LIMIT))
+            columns = [d[0] for d in conn.execute(columns_sql(sql), _params(params)).description or ()]
+            if not columns:
+                return Rows(columns=[], rows=[])  # SQLite has no zero-column results
+            sized = sized_page_sql(sql, len(columns), limit, offset, max_bytes, lambda c: f"length(CAST({c} AS BLOB))")
+            return split_sized_rows(columns, conn.execute(sized, _params(params)).fetchall(), max_bytes)
 
         return await self._run(run)
 
@@ -128,14 +166,36 @@ class SqliteEngine:
         return await self._run(run)
 
     async def _run(self, fn: Callable[[sqlite3.Connection], _T], *, writable: bool = False) -> _T:
-        return await anyio.to_thread.run_sync(self._call, fn, writable)
+        opened: list[sqlite3.Connection] = []
+        done = threading.Event()
 
-    def _call(self, fn: Callable[[sqlite3.Connection], _T], writable: bool) -> _T:
+        def call() -> _T:
+            try:
+                return self._call(fn, writable, opened)
+            finally:
+                done.set()
+
+        try:
+            return await anyio.to_thread.run_sync(call, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            # Interrupt the statement, then wait (briefly) for the thread, so the cancel is a real bound.
+            with anyio.CancelScope(shield=True), anyio.move_on_after(self.timeout_seconds):
+                while not done.is_set():
+                    self._running.interrupt(opened)
+                    await anyio.sleep(0.01)
+            raise
+
+    def _call(self, fn: Callable[[sqlite3.Connection], _T], writable: bool, opened: list[sqlite3.Connection]) -> _T:
         mode = "rw" if writable else "ro"
         try:
-            conn = sqlite3.connect(f"{self.path.absolute().as_uri()}?mode={mode}", uri=True, timeout=self.timeout_seconds)
+            conn = sqlite3.connect(
+                f"{self.path.absolute().as_uri()}?mode={mode}", uri=True, timeout=self.timeout_seconds,
+                check_same_thread=False,  # interrupt() comes from the event loop's thread
+            )  # fmt: skip
         except sqlite3.Error as exc:
             raise DatabaseError(f"cannot open SQLite file {str(self.path)!r}: {exc}") from None
+        self._running.add(conn)
+        opened.append(conn)
         try:
             if not writable:
                 conn.execute("PRAGMA query_only = ON")
@@ -143,18 +203,25 @@ class SqliteEngine:
             conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
             try:
                 return fn(conn)
-            except sqlite3.OperationalError as exc:
-                if str(exc) == "interrupted":
-                    raise DatabaseError(
-                        f"statement cancelled: it ran longer than the statement timeout of {self.timeout_seconds:g}s"
-                    ) from None
-                if "readonly" in str(exc) or "read-only" in str(exc):
-                    raise DatabaseError(f"refused by the database: it is opened read-only here ({exc})") from None
-                raise DatabaseError(f"SQLite error: {exc}") from None
             except sqlite3.Error as exc:
-                raise DatabaseError(f"SQLite error: {exc}") from None
+                raise DatabaseError(_describe(exc, self.timeout_seconds)) from None
         finally:
+            self._running.discard(conn)
             conn.close()
+
+
+def _describe(exc: sqlite3.Error, timeout_seconds: float) -> str:
+    text = str(exc)
+    if text == "interrupted":
+        return f"statement cancelled: it ran longer than the statement timeout of {timeout_seconds:g}s (or the call was cancelled)"
+    if text == "string or blob too big":
+        return (
+            "a value or row is larger than max_result_bytes (SQLite stopped building it); "
+            "select less of it, e.g. substr(column, 1, 1000) or length(column)"
+        )
+    if "readonly" in text or "read-only" in text:
+        return f"refused by the database: it is opened read-only here ({exc})"
+    return f"SQLite error: {exc}"
 
 
 def _params(params: Params) -> Any:
