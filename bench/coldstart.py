@@ -1,6 +1,7 @@
-"""stdio cold start: spawn `mcpcloud serve --transport stdio` until its first response.
+"""stdio cold start: spawn a stdio server (default `mcpcloud serve --transport stdio`) until its first response.
 
     python bench/coldstart.py --runs 10
+    python bench/coldstart.py --runs 10 --messages initialize --no-imports -- node bench/fastmcp_ts/server.mjs --stdio
 
 For each first message (`server/discover`, what the SDK client sends first in auto mode,
 and `initialize`, what 2025-era desktop clients send) the server is spawned `--runs`
@@ -78,8 +79,9 @@ def spawn_to_first_response(command: list[str], message: dict[str, object]) -> f
 def import_times(command: list[str], message: dict[str, object], top: int = 12) -> list[dict[str, object]]:
     """One spawn under `-X importtime`: the heaviest imports (top two nesting levels), cumulative ms."""
     env = {**os.environ, "PYTHONPROFILEIMPORTTIME": "1"}
-    completed = subprocess.run(command, input=(json.dumps(message) + "\n").encode(), capture_output=True, env=env,
-                               timeout=60)
+    completed = subprocess.run(
+        command, input=(json.dumps(message) + "\n").encode(), capture_output=True, env=env, timeout=60
+    )
     rows = []
     for line in completed.stderr.decode(errors="replace").splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
@@ -92,9 +94,12 @@ def import_times(command: list[str], message: dict[str, object], top: int = 12) 
     return rows[:top]
 
 
-def measure(command: list[str], runs: int) -> dict[str, object]:
+def measure(
+    command: list[str], runs: int, messages: list[str] | None = None, imports: bool = True
+) -> dict[str, object]:
     report: dict[str, object] = {"command": command, "runs": runs}
-    for name, message in FIRST_MESSAGES.items():
+    for name in messages or list(FIRST_MESSAGES):
+        message = FIRST_MESSAGES[name]
         spawn_to_first_response(command, message)  # warm the page cache; not counted
         samples = [spawn_to_first_response(command, message) for _ in range(runs)]
         report[name] = {
@@ -103,16 +108,24 @@ def measure(command: list[str], runs: int) -> dict[str, object]:
             "max_ms": round(max(samples) * 1000, 1),
             "samples_ms": [round(s * 1000, 1) for s in samples],
         }
-    report["imports"] = import_times(command, FIRST_MESSAGES["initialize"])
+    if imports:
+        report["imports"] = import_times(command, FIRST_MESSAGES["initialize"])
     return report
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument(
+        "--messages",
+        nargs="+",
+        choices=sorted(FIRST_MESSAGES),
+        help="first messages to time (default: all; a 2025-era server only answers initialize)",
+    )
+    parser.add_argument("--no-imports", dest="imports", action="store_false", help="skip the -X importtime spawn")
     parser.add_argument("command", nargs="*", help="server command (default: mcpcloud serve --transport stdio)")
     args = parser.parse_args()
-    json.dump(measure(args.command or default_command(), args.runs), sys.stdout)
+    json.dump(measure(args.command or default_command(), args.runs, args.messages, args.imports), sys.stdout)
     sys.stdout.write("\n")
 
 

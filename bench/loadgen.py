@@ -42,10 +42,10 @@ class Window:
             self.error_samples.append(description)
 
 
-async def _connect(url: str, path_kind: str) -> tuple[Http1Connection, EchoSession]:
+async def _connect(url: str, path_kind: str, headers: dict[str, str]) -> tuple[Http1Connection, EchoSession]:
     parts = urlsplit(url)
     conn = await Http1Connection.open(parts.hostname or "127.0.0.1", parts.port or 80)
-    session = SCENARIOS[path_kind](conn, parts.netloc, parts.path or "/")
+    session = SCENARIOS[path_kind](conn, parts.netloc, parts.path or "/", headers)
     try:
         await session.open()
     except BaseException:
@@ -82,12 +82,20 @@ def percentile(sorted_values: list[int], fraction: float) -> float | None:
 
 
 async def run_load(
-    url: str, path_kind: str, connections: int, duration: float, warmup: float, server_pid: int | None = None
+    url: str,
+    path_kind: str,
+    connections: int,
+    duration: float,
+    warmup: float,
+    server_pid: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run the load and return the measured window's figures."""
     window = Window()
     # Every connection is open (and, on the legacy path, initialized) before the clock runs.
-    opened = await asyncio.gather(*[_connect(url, path_kind) for _ in range(connections)], return_exceptions=True)
+    opened = await asyncio.gather(
+        *[_connect(url, path_kind, headers or {}) for _ in range(connections)], return_exceptions=True
+    )
     failures = [item for item in opened if isinstance(item, BaseException)]
     if failures:
         for item in opened:
@@ -137,18 +145,31 @@ async def run_load(
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True, help="MCP endpoint, e.g. http://127.0.0.1:8000/mcp")
-    parser.add_argument("--path", choices=sorted(SCENARIOS), default="modern",
-                        help="modern: 2026-07-28 stateless; legacy: 2025-11-25 session per connection")
+    parser.add_argument(
+        "--path",
+        choices=sorted(SCENARIOS),
+        default="modern",
+        help="modern: 2026-07-28 stateless; legacy: 2025-11-25 session per connection",
+    )
     parser.add_argument("--connections", type=int, default=1)
     parser.add_argument("--duration", type=float, default=5.0, help="measured seconds")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of load before measuring")
     parser.add_argument("--server-pid", type=int, help="server process to account CPU for (Linux)")
+    parser.add_argument(
+        "--header",
+        action="append",
+        default=[],
+        metavar="NAME:VALUE",
+        help="extra header on every request (repeatable), e.g. an API key",
+    )
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
-    coroutine = run_load(args.url, args.path, args.connections, args.duration, args.warmup, args.server_pid)
+    headers = dict(item.split(":", 1) for item in args.header)
+    headers = {name.strip(): value.strip() for name, value in headers.items()}
+    coroutine = run_load(args.url, args.path, args.connections, args.duration, args.warmup, args.server_pid, headers)
     try:
         import uvloop
 

@@ -134,6 +134,7 @@ def per_stage(stage_name: str, iterations: int) -> float:
     stages["metrics+log-context"] = stages["metrics"] + stages["log-context"]
     # What tracing-off would cost had we kept the SDK's span middleware (no tracer provider set).
     stages["sdk-otel-noop"] = [OpenTelemetryMiddleware()]
+
     def wrap(stage: Any, inner: Any) -> Any:
         return lambda c: stage(c, inner)
 
@@ -161,10 +162,14 @@ def main() -> None:
         return
     import tempfile
 
-    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True)
-    print(f"machine: {cpu.stdout.strip()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
-          f"Python {platform.python_version()}; mcp {version('mcp')}, uvicorn {version('uvicorn')}, "
-          f"prometheus-client {version('prometheus-client')}, opentelemetry-sdk {version('opentelemetry-sdk')}")
+    cpu = subprocess.run(
+        ["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True, text=True
+    )
+    print(
+        f"machine: {cpu.stdout.strip()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}; "
+        f"Python {platform.python_version()}; mcp {version('mcp')}, uvicorn {version('uvicorn')}, "
+        f"prometheus-client {version('prometheus-client')}, opentelemetry-sdk {version('opentelemetry-sdk')}"
+    )
     with tempfile.TemporaryDirectory() as workdir:
         results = end_to_end(args.seconds, args.rounds, Path(workdir))
     bare_rate, bare_cost = next(iter(results.values()))

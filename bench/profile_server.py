@@ -61,8 +61,11 @@ OWNERS = frozenset({"mcpcloud", "mcp SDK", "starlette", "uvicorn"})
 # match ("*": the match must be the leaf), so a step can be a function's own time.
 # Written against mcp 2.3.0; a step that no longer matches shows 0 %.
 REQUEST_STEPS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
-    ("ASGI stack up to the SDK (uvicorn, starlette, DrainGate, OriginGuard, body limit, send)",
-     ("RequestResponseCycle.run_asgi",), "handle_modern_request"),
+    (
+        "ASGI stack up to the SDK (uvicorn, starlette, DrainGate, OriginGuard, body limit, send)",
+        ("RequestResponseCycle.run_asgi",),
+        "handle_modern_request",
+    ),
     ("uvicorn: parse request, start ASGI task", ("HttpToolsProtocol.data_received",), None),
     ("SDK handle_modern_request, request task", ("handle_modern_request",), None),
     ("  its own lines", ("handle_modern_request",), "*"),
@@ -71,30 +74,71 @@ REQUEST_STEPS: tuple[tuple[str, tuple[str, ...], str | None], ...] = (
     ("  Request.body", ("handle_modern_request", ">Request.body"), None),
     ("  json.loads of the body", ("handle_modern_request", ">loads"), None),
     ("  JSONRPCRequest.model_validate", ("handle_modern_request", ">BaseModel.model_validate"), None),
-    ("  find_duplicated_routing_header + classify_inbound_request", ("handle_modern_request", ">classify_inbound_request"),
-     None),
-    ("  _mcp_param_rejection (Mcp-Param headers vs tool schema)", ("handle_modern_request", ">_mcp_param_rejection"),
-     None),
+    (
+        "  find_duplicated_routing_header + classify_inbound_request",
+        ("handle_modern_request", ">classify_inbound_request"),
+        None,
+    ),
+    (
+        "  _mcp_param_rejection (Mcp-Param headers vs tool schema)",
+        ("handle_modern_request", ">_mcp_param_rejection"),
+        None,
+    ),
     ("  Connection.from_envelope", ("handle_modern_request", ">Connection.from_envelope"), None),
-    ("  task group + memory stream + move_on_after (SSE-capable mode)",
-     ("handle_modern_request", ">TaskGroup.__aenter__"), None),
+    (
+        "  task group + memory stream + move_on_after (SSE-capable mode)",
+        ("handle_modern_request", ">TaskGroup.__aenter__"),
+        None,
+    ),
     ("  spawn run_handler + watch_disconnect", ("handle_modern_request", ">TaskGroup.start_soon"), None),
     ("  task group exit", ("handle_modern_request", ">TaskGroup.__aexit__"), None),
     ("  wait on the memory stream", ("handle_modern_request", ">MemoryObjectReceiveStream.receive"), None),
     ("  _write: model_dump + json.dumps + starlette Response + send", ("handle_modern_request", ">_write"), None),
     ("SDK handler task (run_handler)", ("run_handler",), None),
     ("  serve_one: ServerRunner, context, middleware chain", ("run_handler", "serve_one"), None),
-    ("    OpenTelemetryMiddleware, own time (span, attributes)", ("OpenTelemetryMiddleware.__call__",),
-     "RequestStateBoundary.__call__"),
+    (
+        "    OpenTelemetryMiddleware, own time (span, attributes)",
+        ("OpenTelemetryMiddleware.__call__",),
+        "RequestStateBoundary.__call__",
+    ),
     ("    validate_client_request (params vs the per-version surface)", ("_inner", ">validate_client_request"), None),
     ("    params_type.model_validate (typed params, second validation)", ("_inner", ">BaseModel.model_validate"), None),
     ("    MCPServer._handle_call_tool", ("_inner", "_handle_call_tool"), None),
     ("      FuncMetadata.validate_arguments", ("_handle_call_tool", "validate_arguments"), None),
     ("      sync tool via anyio.to_thread.run_sync", ("_handle_call_tool", "run_sync"), None),
     ("      FuncMetadata.convert_result", ("_handle_call_tool", "convert_result"), None),
-    ("    ServerRunner._serialize (result validation, hints, serverInfo)", ("_inner", ">ServerRunner._serialize"), None),
+    (
+        "    ServerRunner._serialize (result validation, hints, serverInfo)",
+        ("_inner", ">ServerRunner._serialize"),
+        None,
+    ),
     ("    aclose_shielded (per-request Connection teardown)", ("serve_one", ">aclose_shielded"), None),
     ("  JSONRPCResponse construction", ("_to_jsonrpc_response",), "serve_one"),
+    # With mcpcloud's fast path (http.fast_path, the default) the SDK rows above stay at 0 and these fill.
+    ("access log (HttpObservability._log)", ("HttpObservability._log",), None),
+    ("engine's HTTP front, own work (CallFront: body, parse, decide)", ("CallFront.__call__",), "FastPath.__call__"),
+    ("mcpcloud fast path (FastPath.__call__)", ("FastPath.__call__",), None),
+    ("  read the body", ("FastPath._modern", ">read_body"), None),
+    ("  parse (orjson) + eligibility (classify_inbound_request)", ("FastPath._modern", ">FastPath._exchange"), None),
+    ("  ServerRequestContext + Request", ("FastPath._modern", ">FastPath._context"), None),
+    # The SDK puts its RequestStateBoundary outermost on every server: the chain starts there.
+    (
+        "  message pipeline (the server's middleware chain)",
+        ("FastPath._modern", ">RequestStateBoundary.__call__"),
+        None,
+    ),
+    (
+        "    engine stage (runs the front's decision, timeout wrapper)",
+        ("FastPath._modern", "EngineStage.__call__"),
+        None,
+    ),
+    ("    tool: prepared validator, the function, result", ("FastPath._modern", "FastTool.call"), None),
+    ("    SDK result shaping (ServerRunner._serialize)", ("FastPath._modern", "ServerRunner._serialize"), None),
+    (
+        "  response write (one start, one body, through the middleware send wrappers)",
+        ("FastPath._modern", ">send_json"),
+        None,
+    ),
 )
 
 
@@ -201,17 +245,49 @@ def profile_modern_path(url: str, pid: int, seconds: float, out_dir: Path, conne
     raw = out_dir / "profile-mcpcloud-modern.txt"
     settle = 2.0
     load = subprocess.Popen(
-        [*on_core(GENERATOR_CORE), sys.executable, str(BENCH / "loadgen.py"), "--url", url, "--path", "modern",
-         "--connections", str(connections), "--warmup", str(settle), "--duration", str(seconds + 1),
-         "--server-pid", str(pid)],
-        stdout=subprocess.PIPE, text=True,
+        [
+            *on_core(GENERATOR_CORE),
+            sys.executable,
+            str(BENCH / "loadgen.py"),
+            "--url",
+            url,
+            "--path",
+            "modern",
+            "--connections",
+            str(connections),
+            "--warmup",
+            str(settle),
+            "--duration",
+            str(seconds + 1),
+            "--server-pid",
+            str(pid),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
     time.sleep(settle + 0.5)
     py_spy = str(Path(sys.executable).with_name("py-spy"))
     subprocess.run(
-        [*on_core(GENERATOR_CORE), py_spy if Path(py_spy).exists() else "py-spy", "record", "--pid", str(pid),
-         "--duration", str(int(seconds)), "--rate", str(RATE_HZ), "--gil", "--format", "raw", "--nolineno", "--output", str(raw)],
-        check=True, capture_output=True, timeout=seconds + 60,
+        [
+            *on_core(GENERATOR_CORE),
+            py_spy if Path(py_spy).exists() else "py-spy",
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(seconds)),
+            "--rate",
+            str(RATE_HZ),
+            "--gil",
+            "--format",
+            "raw",
+            "--nolineno",
+            "--output",
+            str(raw),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=seconds + 60,
     )
     stdout, _ = load.communicate(timeout=seconds + 60)
     summary = summarize(read_collapsed(raw))

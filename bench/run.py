@@ -19,13 +19,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import fastmcp_target
 from machine import describe_machine
 from pinning import GENERATOR_CORE, SERVER_CORE, on_core
+from production import production_env
 from report import render_markdown
 
 BENCH = Path(__file__).resolve().parent
@@ -41,6 +43,10 @@ class Target:
     command: tuple[str, ...]
     paths: tuple[str, ...]
     connections: tuple[int, ...] | None = None  # None: every count asked for; what-if variants run at 32 only
+    setup: Callable[[Path], tuple[dict[str, str], dict[str, str]]] | None = None
+    """Given a scratch folder: extra environment for the server, extra headers for every request."""
+    env: dict[str, str] = field(default_factory=dict)
+    install: Callable[[], None] | None = None
 
     def argv(self, port: int) -> list[str]:
         return [*self.command, "--port", str(port)]
@@ -52,15 +58,51 @@ def _mcpcloud() -> str:
 
 
 SDK_SERVER = (PYTHON, str(BENCH / "targets" / "sdk_server.py"))
+MCPCLOUD_HTTP = (_mcpcloud(), "serve", "--transport", "http")
 TARGETS = (
     Target("bare", "bare ASGI app on uvicorn (ceiling)", (PYTHON, str(BENCH / "targets" / "bare_app.py")), ("modern",)),
+    # fastmcp (TypeScript SDK 1.x underneath) speaks the handshake era only: its figures are the 2025-11-25 path.
+    Target(
+        "fastmcp-ts",
+        "TypeScript fastmcp, three tools, stateful",
+        fastmcp_target.http_command(),
+        ("legacy",),
+        install=fastmcp_target.ensure_installed,
+    ),
     Target("sdk", "SDK alone (MCPServer.streamable_http_app)", SDK_SERVER, ("modern", "legacy")),
-    Target("mcpcloud", "mcpcloud serve --transport http", (_mcpcloud(), "serve", "--transport", "http"),
-           ("modern", "legacy")),
+    Target("mcpcloud", "mcpcloud serve --transport http", MCPCLOUD_HTTP, ("modern", "legacy")),
+    Target(
+        "mcpcloud-prod",
+        "mcpcloud, production pipeline (API key, Redis rate limit, metrics, audit file)",
+        MCPCLOUD_HTTP,
+        ("modern", "legacy"),
+        setup=production_env,
+    ),
+    # The same two with the fast path off: what the SDK's per-request machinery costs inside mcpcloud.
+    Target(
+        "mcpcloud-sdkpath",
+        "mcpcloud, defaults, fast path off",
+        MCPCLOUD_HTTP,
+        ("modern",),
+        env={"MCPCLOUD_HTTP__FAST_PATH": "false"},
+    ),
+    Target(
+        "mcpcloud-prod-sdkpath",
+        "mcpcloud, production pipeline, fast path off",
+        MCPCLOUD_HTTP,
+        ("modern",),
+        setup=production_env,
+        env={"MCPCLOUD_HTTP__FAST_PATH": "false"},
+    ),
     # What-if variants of the SDK alone, for "Where the time goes".
     Target("sdk-async", "SDK alone, echo as async def", (*SDK_SERVER, "--async-tool"), ("modern",), (32,)),
-    Target("sdk-async-json", "SDK alone, async echo, json_response=True", (*SDK_SERVER, "--async-tool",
-           "--json-response"), ("modern",), (32,)),
+    Target(
+        "sdk-async-json",
+        "SDK alone, async echo, json_response=True",
+        (*SDK_SERVER, "--async-tool", "--json-response"),
+        ("modern",),
+        (32,),
+    ),
 )
 
 
@@ -83,17 +125,33 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError(f"server did not listen on {port} within {timeout}s")
 
 
+@dataclass
+class Served:
+    url: str
+    pid: int
+    headers: dict[str, str]
+
+
 @contextmanager
-def pinned_server(target: Target, log_dir: Path) -> Iterator[tuple[str, int]]:
+def pinned_server(target: Target, log_dir: Path) -> Iterator[Served]:
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
+    if target.install is not None:
+        target.install()
+    env, headers = target.setup(log_dir / target.name) if target.setup is not None else ({}, {})
+    # No stray MCPCLOUD_* settings from the caller: the figures are the target's own configuration.
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("MCPCLOUD_")}
     with open(log_dir / f"{target.name}.log", "wb") as log:
-        # Default settings throughout: the figures are what `mcpcloud serve` does out of the box.
-        process = subprocess.Popen([*on_core(SERVER_CORE), *target.argv(port)], stdout=log, stderr=log,
-                                   cwd=ROOT)
+        process = subprocess.Popen(
+            [*on_core(SERVER_CORE), *target.argv(port)],
+            stdout=log,
+            stderr=log,
+            cwd=ROOT,
+            env={**base_env, **target.env, **env},
+        )
         try:
             wait_for_port(port, process)
-            yield f"http://127.0.0.1:{port}/mcp", process.pid
+            yield Served(f"http://127.0.0.1:{port}/mcp", process.pid, headers)
         finally:
             process.terminate()
             try:
@@ -103,10 +161,37 @@ def pinned_server(target: Target, log_dir: Path) -> Iterator[tuple[str, int]]:
                 process.wait()
 
 
-def loadgen(url: str, path: str, connections: int, duration: float, warmup: float, server_pid: int) -> dict:
-    argv = [*on_core(GENERATOR_CORE), PYTHON, str(BENCH / "loadgen.py"), "--url", url, "--path", path,
-            "--connections", str(connections), "--duration", str(duration), "--warmup", str(warmup),
-            "--server-pid", str(server_pid)]
+def memory(pid: int) -> dict[str, float]:
+    """Resident set size now and at its peak (VmHWM), MiB."""
+    fields = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                fields[name] = round(int(value.split()[0]) / 1024, 1)
+    return {"rss_mib": fields.get("VmRSS", 0.0), "peak_rss_mib": fields.get("VmHWM", 0.0)}
+
+
+def loadgen(served: Served, path: str, connections: int, duration: float, warmup: float) -> dict:
+    argv = [
+        *on_core(GENERATOR_CORE),
+        PYTHON,
+        str(BENCH / "loadgen.py"),
+        "--url",
+        served.url,
+        "--path",
+        path,
+        "--connections",
+        str(connections),
+        "--duration",
+        str(duration),
+        "--warmup",
+        str(warmup),
+        "--server-pid",
+        str(served.pid),
+    ]
+    for name, value in served.headers.items():
+        argv += ["--header", f"{name}:{value}"]
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=duration + warmup + 120)
     if not completed.stdout.strip():
         raise RuntimeError(f"loadgen failed: {completed.stderr[-2000:]}")
@@ -119,8 +204,16 @@ def wrk(url: str, connections: int, duration: float) -> dict | None:
     if shutil.which("wrk") is None:
         return None
     seconds = max(1, round(duration))  # wrk takes whole seconds
-    argv = [*on_core(GENERATOR_CORE), "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-            "-s", str(BENCH / "wrk" / "echo.lua"), url]
+    argv = [
+        *on_core(GENERATOR_CORE),
+        "wrk",
+        "-t1",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "-s",
+        str(BENCH / "wrk" / "echo.lua"),
+        url,
+    ]
     completed = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60)
     try:
         summary = json.loads(completed.stdout.strip().splitlines()[-1])
@@ -141,41 +234,78 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def run_http(args: argparse.Namespace, log_dir: Path) -> tuple[list[dict], list[dict]]:
+def run_http(args: argparse.Namespace, log_dir: Path) -> tuple[list[dict], list[dict], dict[str, dict]]:
     runs: list[dict] = []
     cross_checks: list[dict] = []
+    memories: dict[str, dict] = {}
     for target in TARGETS:
         if args.targets and target.name not in args.targets:
             continue
-        with pinned_server(target, log_dir) as (url, pid):
+        with pinned_server(target, log_dir) as served:
+            memories[target.name] = {"idle": memory(served.pid)}
             for path in target.paths:
                 log(f"{target.name} {path}: warm-up {args.warmup_first}s")
-                loadgen(url, path, max(args.connections), args.warmup_first, 0.0, pid)
+                loadgen(served, path, max(args.connections), args.warmup_first, 0.0)
                 counts = [c for c in args.connections if target.connections is None or c in target.connections]
                 for connections in counts or args.connections[-1:]:
                     for repetition in range(1, args.repeat + 1):
-                        result = loadgen(url, path, connections, args.duration, args.warmup, pid)
+                        result = loadgen(served, path, connections, args.duration, args.warmup)
                         result.update(target=target.name, repetition=repetition)
                         runs.append(result)
-                        log(f"{target.name} {path} c={connections} #{repetition}: {result['rps']} req/s, "
+                        log(
+                            f"{target.name} {path} c={connections} #{repetition}: {result['rps']} req/s, "
                             f"p50 {result['latency_ms']['p50']} ms, p99 {result['latency_ms']['p99']} ms, "
                             f"errors {result['errors']}, server core {result['cpu'].get('server_cpu_share')}, "
-                            f"{result['cpu'].get('server_cpu_us_per_request')} µs CPU/req")
-                    if path == "modern" and args.wrk and target.connections is None:
-                        check = wrk(url, connections, args.duration)
+                            f"{result['cpu'].get('server_cpu_us_per_request')} µs CPU/req"
+                        )
+                    if path == "modern" and args.wrk and target.connections is None and not served.headers:
+                        check = wrk(served.url, connections, args.duration)
                         if check is not None:
                             check.update(target=target.name, path=path)
                             cross_checks.append(check)
                             log(f"  wrk c={connections}: {check['rps']} req/s, p50 {check['latency_ms']['p50']} ms")
-    return runs, cross_checks
+            memories[target.name]["after_load"] = memory(served.pid)
+    return runs, cross_checks, memories
 
 
-def coldstart(runs: int) -> dict:
-    completed = subprocess.run([*on_core(SERVER_CORE), PYTHON, str(BENCH / "coldstart.py"), "--runs",
-                                str(runs)], capture_output=True, text=True, timeout=600, cwd=ROOT)
-    if completed.returncode != 0:
-        raise RuntimeError(f"coldstart failed: {completed.stderr[-2000:]}")
-    return json.loads(completed.stdout)
+DATA_PACKS_TOML = """packs = ["core", "sql", "vectors"]
+[pack.sql.databases.main]
+url = "sqlite:///{db}"
+[pack.vectors]
+path = "{vectors}"
+"""
+
+
+def coldstart_rows(work: Path) -> list[tuple[str, list[str], list[str]]]:
+    """(name, stdio command, extra coldstart.py options) for every server that has a stdio face."""
+    work.mkdir(parents=True, exist_ok=True)
+    data = work / "data-packs.toml"
+    data.write_text(DATA_PACKS_TOML.format(db=work / "coldstart.db", vectors=work / "coldstart-vectors.db"))
+    mcpcloud = [_mcpcloud(), "serve", "--transport", "stdio"]
+    return [
+        ("fastmcp-ts", fastmcp_target.stdio_command(), ["--messages", "initialize", "--no-imports"]),
+        ("sdk", [*SDK_SERVER, "--stdio"], ["--no-imports"]),
+        ("mcpcloud", mcpcloud, []),
+        ("mcpcloud-data", [*mcpcloud, "--config", str(data)], ["--no-imports"]),
+    ]
+
+
+def coldstart(runs: int, work: Path) -> dict:
+    fastmcp_target.ensure_installed()
+    report = {}
+    for name, command, options in coldstart_rows(work):
+        log(f"stdio cold start {name} x{runs}")
+        completed = subprocess.run(
+            [*on_core(SERVER_CORE), PYTHON, str(BENCH / "coldstart.py"), "--runs", str(runs), *options, "--", *command],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=ROOT,
+        )
+        if completed.returncode != 0:
+            raise RuntimeError(f"coldstart of {name} failed: {completed.stderr[-2000:]}")
+        report[name] = json.loads(completed.stdout)
+    return report
 
 
 def profile(args: argparse.Namespace, log_dir: Path) -> dict | None:
@@ -185,8 +315,8 @@ def profile(args: argparse.Namespace, log_dir: Path) -> dict | None:
         log("py-spy not installed; skipping the profile (make bench installs it)")
         return None
     target = next(t for t in TARGETS if t.name == "mcpcloud")
-    with pinned_server(target, log_dir) as (url, pid):
-        return profile_modern_path(url, pid, seconds=args.profile_seconds, out_dir=RESULTS)
+    with pinned_server(target, log_dir) as served:
+        return profile_modern_path(served.url, served.pid, seconds=args.profile_seconds, out_dir=RESULTS)
 
 
 def main() -> int:
@@ -196,8 +326,9 @@ def main() -> int:
     parser.add_argument("--warmup-first", type=float, default=1.5, help="warm-up per server and path")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 32])
-    parser.add_argument("--targets", nargs="+", choices=[t.name for t in TARGETS],
-                        help="only these servers (default: all)")
+    parser.add_argument(
+        "--targets", nargs="+", choices=[t.name for t in TARGETS], help="only these servers (default: all)"
+    )
     parser.add_argument("--coldstart-runs", type=int, default=10)
     parser.add_argument("--profile-seconds", type=float, default=15.0)
     parser.add_argument("--no-wrk", dest="wrk", action="store_false")
@@ -213,14 +344,23 @@ def main() -> int:
 
     started = time.time()
     log_dir = RESULTS / "logs"
-    document: dict = {"machine": describe_machine(ROOT), "settings": {
-        "duration_s": args.duration, "warmup_s": args.warmup, "warmup_first_s": args.warmup_first,
-        "repeat": args.repeat, "connections": args.connections, "server_core": SERVER_CORE,
-        "generator_core": GENERATOR_CORE}}
+    document: dict = {
+        "machine": describe_machine(ROOT),
+        "settings": {
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "warmup_first_s": args.warmup_first,
+            "repeat": args.repeat,
+            "connections": args.connections,
+            "server_core": SERVER_CORE,
+            "generator_core": GENERATOR_CORE,
+        },
+    }
     document["load_average_before"] = os.getloadavg()
-    document["runs"], document["wrk"] = run_http(args, log_dir)
-    log(f"stdio cold start x{args.coldstart_runs}")
-    document["coldstart"] = coldstart(args.coldstart_runs)
+    document["runs"], document["wrk"], document["memory"] = run_http(args, log_dir)
+    document["load_average_after_http"] = os.getloadavg()
+    if args.coldstart_runs:
+        document["coldstart"] = coldstart(args.coldstart_runs, log_dir / "coldstart")
     if args.profile:
         log(f"profile mcpcloud 2026-07-28 path for {args.profile_seconds}s")
         document["profile"] = profile(args, log_dir)

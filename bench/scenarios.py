@@ -54,13 +54,19 @@ def echo_params(meta: dict[str, Any] | None = None) -> dict[str, Any]:
 class ModernEcho:
     """2026-07-28: stateless, every request carries the version headers and the `_meta` envelope."""
 
-    def __init__(self, conn: Http1Connection, host: str, path: str) -> None:
+    def __init__(self, conn: Http1Connection, host: str, path: str, extra: dict[str, str] | None = None) -> None:
         meta = {
             "io.modelcontextprotocol/protocolVersion": MODERN_VERSION,
             "io.modelcontextprotocol/clientInfo": CLIENT_INFO,
             "io.modelcontextprotocol/clientCapabilities": {},
         }
-        headers = {**ACCEPT, "MCP-Protocol-Version": MODERN_VERSION, "Mcp-Method": "tools/call", "Mcp-Name": "echo"}
+        headers = {
+            **ACCEPT,
+            "MCP-Protocol-Version": MODERN_VERSION,
+            "Mcp-Method": "tools/call",
+            "Mcp-Name": "echo",
+            **(extra or {}),
+        }
         self._template = _RequestTemplate("POST", path, host, headers, echo_params(meta))
 
     async def open(self) -> None:
@@ -76,8 +82,9 @@ class ModernEcho:
 class LegacyEcho:
     """2025-11-25: initialize, notifications/initialized, then tools/call in that session."""
 
-    def __init__(self, conn: Http1Connection, host: str, path: str) -> None:
+    def __init__(self, conn: Http1Connection, host: str, path: str, extra: dict[str, str] | None = None) -> None:
         self._conn, self._host, self._path = conn, host, path
+        self._extra = extra or {}  # e.g. the API key of the production-pipeline target, on every request
         self._session_id: str | None = None
         self._template: _RequestTemplate | None = None
 
@@ -88,12 +95,17 @@ class LegacyEcho:
             "method": "initialize",
             "params": {"protocolVersion": LEGACY_VERSION, "capabilities": {}, "clientInfo": CLIENT_INFO},
         }
-        response = await self._post(ACCEPT, initialize)
+        response = await self._post({**ACCEPT, **self._extra}, initialize)
         session_id = response.headers.get("mcp-session-id")
         if response.status != 200 or not session_id:
             raise RuntimeError(f"initialize failed: HTTP {response.status} {response.body[:200]!r}")
         self._session_id = session_id
-        session_headers = {**ACCEPT, "Mcp-Session-Id": session_id, "MCP-Protocol-Version": LEGACY_VERSION}
+        session_headers = {
+            **ACCEPT,
+            "Mcp-Session-Id": session_id,
+            "MCP-Protocol-Version": LEGACY_VERSION,
+            **self._extra,
+        }
         initialized = await self._post(session_headers, {"jsonrpc": "2.0", "method": "notifications/initialized"})
         if initialized.status != 202:
             raise RuntimeError(f"notifications/initialized failed: HTTP {initialized.status}")
@@ -105,7 +117,7 @@ class LegacyEcho:
 
     async def close(self) -> None:
         if self._session_id is not None:
-            headers = {"Mcp-Session-Id": self._session_id, "MCP-Protocol-Version": LEGACY_VERSION}
+            headers = {"Mcp-Session-Id": self._session_id, "MCP-Protocol-Version": LEGACY_VERSION, **self._extra}
             await self._conn.exchange(encode_request("DELETE", self._path, self._host, headers))
 
     async def _post(self, headers: dict[str, str], message: dict[str, Any]) -> Response:

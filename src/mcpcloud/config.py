@@ -116,6 +116,11 @@ class HTTPSettings(Section):
         25.0, ge=0, description="After SIGTERM, how long in-flight requests may take before the process exits."
     )
     public_url: str | None = Field(None, description="The URL clients use to reach /mcp, if not http://host:port/mcp.")
+    fast_path: bool = Field(
+        True,
+        description="Answer stateless 2026-07-28 tools/call, tools/list and server/discover in front of the SDK's "
+        "per-request machinery (same answers, same policies; docs/ARCHITECTURE.md). false: every request goes to the SDK.",
+    )
     body_timeout_seconds: float = Field(
         30.0, gt=0, le=3600, description="Longest a request body may take to arrive; then 408, connection closed."
     )

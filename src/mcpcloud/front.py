@@ -20,11 +20,12 @@ from typing import Any
 
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.datastructures import Headers
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from mcpcloud.core.calls import KIND_OF_METHOD, Call
 from mcpcloud.core.outcomes import Refusal
 from mcpcloud.engine.engine import DECISION_KEY, Engine
+from mcpcloud.http_body import read_body, replay
 from mcpcloud.http_errors import json_rpc_error_response
 from mcpcloud.security.metadata import challenge
 
@@ -56,8 +57,8 @@ class CallFront:
             # 2026-07-28: the SDK refuses a request whose Mcp-Method disagrees with its body.
             await self.app(scope, receive, send)
             return
-        body, complete = await _read_body(receive, self.max_body_bytes)
-        receive = _replay(body, receive, more=not complete)
+        body, complete = await read_body(receive, self.max_body_bytes)
+        receive = replay(body, receive, more=not complete)
         message = _message(body) if complete else {}  # too large: the SDK answers 413
         request_id = message.get("id")
         call = Call.parse(
@@ -104,37 +105,6 @@ class CallFront:
             data=refusal.data(),
         )
         await response(scope, receive, send)
-
-
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, bool]:
-    """The request body, and whether it was read completely within `limit` bytes."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), False
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks), True
-        if size > limit:
-            return b"".join(chunks), False
-
-
-def _replay(body: bytes, receive: Receive, more: bool = False) -> Receive:
-    """A `receive` that yields the already-read body once, then defers to the real one."""
-    pending = True
-
-    async def replayed() -> Message:
-        nonlocal pending
-        if pending:
-            pending = False
-            return {"type": "http.request", "body": body, "more_body": more}
-        return await receive()
-
-    return replayed
 
 
 def _message(body: bytes) -> dict[str, Any]:

@@ -164,8 +164,17 @@ def build_app(server: McpCloud, drain: Drain | None = None) -> Starlette:
         session_idle_timeout=sessions.idle_timeout_minutes * 60,
         max_sessions=max_per_process,
     )
+    mcp_app: ASGIApp = session_endpoint(session_manager, server, max_per_process)
+    if settings.http.fast_path:
+        from mcpcloud.fastpath import FastPath
+
+        # Behind authentication and the engine's front, so every HTTP policy and call decision holds on it too;
+        # 2025-era sessions only while they live in this process (shared sessions keep their records in Redis).
+        mcp_app = FastPath(
+            mcp_app, server.mcp, session_manager, settings.http.max_body_bytes, local_sessions=server.shared is None
+        )
     # Authentication and the tool-call gate sit inside the Origin guard, right before the SDK.
-    protected = protect(session_endpoint(session_manager, server, max_per_process), server)
+    protected = protect(mcp_app, server)
     sdk = ExplainNotAcceptable(StripHeaderWhitespace(protected.app))
     mcp_endpoint = StateFaultResponder(OriginGuard(sdk, OriginPolicy.from_settings(settings)), server.engine.audit)
 
