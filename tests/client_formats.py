@@ -40,7 +40,9 @@ def _remote(type_field: dict[str, Any] | None, required_type: bool = True) -> di
     return {"type": "object", "required": required, "properties": properties, "additionalProperties": False}
 
 
-def _document(top: str, server: dict[str, Any], name_pattern: str = "^.+$", extra: dict[str, Any] | None = None) -> dict[str, Any]:
+def _document(
+    top: str, server: dict[str, Any], name_pattern: str = "^.+$", extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
     properties: dict[str, Any] = {
         top: {"type": "object", "patternProperties": {name_pattern: server}, "additionalProperties": False}
     }
@@ -58,8 +60,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "servers",
         {
             "oneOf": [
-                {**_local({"const": "stdio"}, required_type=True),
-                 "properties": {**_local({"const": "stdio"})["properties"], "envFile": {"type": "string"}}},
+                {
+                    **_local({"const": "stdio"}, required_type=True),
+                    "properties": {**_local({"const": "stdio"})["properties"], "envFile": {"type": "string"}},
+                },
                 _remote({"enum": ["http", "sse"]}),
             ]
         },

@@ -65,7 +65,10 @@ class Suite:
     def scored_server_scenarios(self, requirements: str) -> list[str]:
         """The server scenarios a requirement set scores, as the suite itself lists them."""
         done = _run(
-            self.command("list", "--requirements", requirements), cwd=self.directory, timeout=60, what="conformance list"
+            self.command("list", "--requirements", requirements),
+            cwd=self.directory,
+            timeout=60,
+            what="conformance list",
         )
         if done.returncode != 0:
             raise SuiteError(f"conformance list --requirements {requirements} failed:\n{done.stderr}")
@@ -212,5 +215,3 @@ def npm_ci(pinned: Path, directory: Path, entry_point: Path, what: str) -> None:
     if done.returncode != 0 or not entry_point.is_file():
         raise SuiteError(f"npm ci of {what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     stamp.write_text(digest)
-
-

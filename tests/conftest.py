@@ -64,8 +64,12 @@ class RunningServer:
 
 
 def spawn_server(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None,
-    executable: str = MCPCLOUD, whole_env: dict[str, str] | None = None,
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    executable: str = MCPCLOUD,
+    whole_env: dict[str, str] | None = None,
 ) -> RunningServer:
     """Start `mcpcloud serve --transport http` on `port` (default: a free one) without waiting for it.
 
@@ -100,8 +104,14 @@ def wait_ready(server: RunningServer, timeout: float = 30) -> RunningServer:
     raise RuntimeError(f"mcpcloud did not become ready:\n{server.log()}")
 
 
-def start_server(tmp_path: Path, *args: str, env: dict[str, str] | None = None, ready_timeout: float = 30,
-                 executable: str = MCPCLOUD, whole_env: dict[str, str] | None = None) -> RunningServer:
+def start_server(
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    ready_timeout: float = 30,
+    executable: str = MCPCLOUD,
+    whole_env: dict[str, str] | None = None,
+) -> RunningServer:
     return wait_ready(spawn_server(tmp_path, *args, env=env, executable=executable, whole_env=whole_env), ready_timeout)
 
 

@@ -12,7 +12,13 @@ from tests.conftest import MCPCLOUD, server_env
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [MCPCLOUD, *args], capture_output=True, text=True, env=server_env(**(env or {})), cwd=cwd, timeout=60, stdin=subprocess.DEVNULL
+        [MCPCLOUD, *args],
+        capture_output=True,
+        text=True,
+        env=server_env(**(env or {})),
+        cwd=cwd,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
     )
 
 
@@ -26,7 +32,11 @@ def test_version() -> None:
     ("args", "env", "expected"),
     [
         (["--packs", "core,warp_drive"], {}, "packs: unknown pack 'warp_drive' (available:"),
-        ([], {"MCPCLOUD_PORT": "70000"}, "port: Input should be less than or equal to 65535 (got '70000') [env MCPCLOUD_PORT]"),
+        (
+            [],
+            {"MCPCLOUD_PORT": "70000"},
+            "port: Input should be less than or equal to 65535 (got '70000') [env MCPCLOUD_PORT]",
+        ),
         ([], {"MCPCLOUD_PORT": "eighty"}, "port: Input should be a valid integer"),
         ([], {"MCPCLOUD_TRANSPORT": "carrier-pigeon"}, "transport: Input should be 'stdio' or 'http'"),
         ([], {"MCPCLOUD_HTTP__MAX_BODY_BYTES": "-1"}, "http.max_body_bytes: Input should be greater than 0"),
@@ -41,7 +51,9 @@ def test_bad_configuration_is_one_clear_line_and_exit_2(args: list[str], env: di
 
 @pytest.mark.parametrize("command", [["serve"], ["serve", "--transport", "stdio"], ["tools"]])
 def test_every_command_reports_bad_configuration_the_same_way(command: list[str]) -> None:
-    assert_config_error(run(*command, env={"MCPCLOUD_PORT": "70000"}), "port: Input should be less than or equal to 65535")
+    assert_config_error(
+        run(*command, env={"MCPCLOUD_PORT": "70000"}), "port: Input should be less than or equal to 65535"
+    )
 
 
 def assert_config_error(result: subprocess.CompletedProcess[str], expected: str) -> None:
@@ -80,7 +92,14 @@ def test_settings_for_a_pack_that_is_not_enabled_are_refused(tmp_path: Path) -> 
 def test_flags_beat_env_beat_file(tmp_path: Path) -> None:
     config = tmp_path / "c.toml"
     config.write_text('port = 7001\nhost = "127.0.0.2"\npacks = ["core"]\n[http]\nshutdown_grace_seconds = 3\n')
-    result = run("config", "--config", str(config), "--port", "7003", env={"MCPCLOUD_PORT": "7002", "MCPCLOUD_PACKS": "core,conformance"})
+    result = run(
+        "config",
+        "--config",
+        str(config),
+        "--port",
+        "7003",
+        env={"MCPCLOUD_PORT": "7002", "MCPCLOUD_PACKS": "core,conformance"},
+    )
     assert result.returncode == 0, result.stderr
     effective = json.loads(result.stdout)
     assert effective["port"] == 7003

@@ -49,11 +49,14 @@ def test_local_stdio_spawns_mcpcloud_with_an_absolute_command(client: str) -> No
     assert entry["args"] == ["serve", "--transport", "stdio"]
 
 
-@pytest.mark.parametrize("client,expected", [
-    ("vscode", {"type": "http", "url": URL, "headers": {"Authorization": "Bearer mk_test_123"}}),
-    ("cursor", {"url": URL, "headers": {"Authorization": "Bearer mk_test_123"}}),
-    ("claude-code", {"type": "http", "url": URL, "headers": {"Authorization": "Bearer mk_test_123"}}),
-])
+@pytest.mark.parametrize(
+    "client,expected",
+    [
+        ("vscode", {"type": "http", "url": URL, "headers": {"Authorization": "Bearer mk_test_123"}}),
+        ("cursor", {"url": URL, "headers": {"Authorization": "Bearer mk_test_123"}}),
+        ("claude-code", {"type": "http", "url": URL, "headers": {"Authorization": "Bearer mk_test_123"}}),
+    ],
+)
 def test_remote_entry_carries_the_api_key_header(client: str, expected: dict) -> None:
     target = Target(url=URL, headers={"Authorization": "Bearer mk_test_123"})
     assert entry_of(client, config_document(client, target)) == expected
@@ -82,7 +85,9 @@ def test_claude_code_prints_the_claude_mcp_add_command() -> None:
     _, local, _ = run("claude-code")
     assert local.startswith("claude mcp add mcpcloud -- /") and local.rstrip().endswith("serve --transport stdio")
     _, remote, _ = run("claude-code", "--url", URL, "--header", API_KEY_HEADER)
-    assert remote.strip() == f"claude mcp add --transport http mcpcloud {URL} --header 'Authorization: Bearer mk_test_123'"
+    assert (
+        remote.strip() == f"claude mcp add --transport http mcpcloud {URL} --header 'Authorization: Bearer mk_test_123'"
+    )
     _, hybrid, warning = run("claude-code", "--stdio", "--remote", URL)
     assert hybrid.startswith(f"claude mcp add --env {REMOTE_URL_ENV}={URL} mcpcloud -- /")
     assert warning == ""
@@ -94,15 +99,18 @@ def test_banner_still_lists_the_paste_ready_configs() -> None:
     assert '{"servers": {"mcpcloud": {"type": "http", "url": "http://127.0.0.1:8000/mcp"}}}' in text
 
 
-@pytest.mark.parametrize("args,message", [
-    (("vscode", "--header", "Authorization"), "is not 'Name: value'"),
-    (("vscode", "--url", URL, "--header", ": x"), "is not 'Name: value'"),
-    (("vscode", "--header", API_KEY_HEADER), "--header needs --url"),
-    (("vscode", "--url", "ftp://example.com"), "is not an http:// or https:// URL"),
-    (("vscode", "--name", "9 lives"), "use a letter, then letters"),
-    (("vscode", "--path", "x.json"), "--path is only used with --write"),
-    (("emacs",), "'emacs' is not one of 'claude-desktop'"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (("vscode", "--header", "Authorization"), "is not 'Name: value'"),
+        (("vscode", "--url", URL, "--header", ": x"), "is not 'Name: value'"),
+        (("vscode", "--header", API_KEY_HEADER), "--header needs --url"),
+        (("vscode", "--url", "ftp://example.com"), "is not an http:// or https:// URL"),
+        (("vscode", "--name", "9 lives"), "use a letter, then letters"),
+        (("vscode", "--path", "x.json"), "--path is only used with --write"),
+        (("emacs",), "'emacs' is not one of 'claude-desktop'"),
+    ],
+)
 def test_bad_input_is_named_and_exits_2(args: tuple[str, ...], message: str) -> None:
     code, out, err = run(*args)
     assert code == 2
@@ -148,8 +156,9 @@ def test_write_keeps_existing_servers_and_settings_and_backs_up_first(tmp_path: 
 
 def test_write_replaces_an_entry_of_the_same_name_and_says_so(tmp_path: Path) -> None:
     path = tmp_path / "mcp.json"
-    first = write_client_config(path, "cursor", Target(url="http://old.example/mcp"),
-                                now=datetime(2026, 1, 1, tzinfo=UTC))
+    first = write_client_config(
+        path, "cursor", Target(url="http://old.example/mcp"), now=datetime(2026, 1, 1, tzinfo=UTC)
+    )
     assert first.replaced is False and first.backup is None
     second = write_client_config(path, "cursor", Target(url=URL), now=datetime(2026, 1, 2, tzinfo=UTC))
     assert second.replaced is True
@@ -158,12 +167,17 @@ def test_write_replaces_an_entry_of_the_same_name_and_says_so(tmp_path: Path) ->
     assert json.loads(second.backup.read_text()) == {"mcpServers": {"mcpcloud": {"url": "http://old.example/mcp"}}}
 
 
-@pytest.mark.parametrize("content,message", [
-    ('{"servers": {}, // a comment\n}', "not plain JSON (line 1, column 17"),
-    ("[1, 2]", "the top level is a list, expected an object"),
-    ('{"servers": []}', "'servers' is a list, expected an object of servers"),
-])
-def test_write_refuses_a_file_it_cannot_merge_and_leaves_it_unchanged(content: str, message: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        ('{"servers": {}, // a comment\n}', "not plain JSON (line 1, column 17"),
+        ("[1, 2]", "the top level is a list, expected an object"),
+        ('{"servers": []}', "'servers' is a list, expected an object of servers"),
+    ],
+)
+def test_write_refuses_a_file_it_cannot_merge_and_leaves_it_unchanged(
+    content: str, message: str, tmp_path: Path
+) -> None:
     path = tmp_path / "mcp.json"
     path.write_text(content)
     code, _, err = run("vscode", "--write", "--path", str(path))
@@ -180,17 +194,22 @@ def test_write_error_is_the_library_error_too(tmp_path: Path) -> None:
         write_client_config(path, "vscode", Target.local_stdio())
 
 
-@pytest.mark.parametrize("client,platform,environ,expected", [
-    ("claude-desktop", "darwin", {}, "/home/u/Library/Application Support/Claude/claude_desktop_config.json"),
-    ("claude-desktop", "win32", {"APPDATA": "/appdata"}, "/appdata/Claude/claude_desktop_config.json"),
-    ("claude-desktop", "linux", {}, "/home/u/.config/Claude/claude_desktop_config.json"),
-    ("claude-desktop", "linux", {"XDG_CONFIG_HOME": "/xdg"}, "/xdg/Claude/claude_desktop_config.json"),
-    ("claude-code", "linux", {}, "/work/project/.mcp.json"),
-    ("vscode", "darwin", {}, "/work/project/.vscode/mcp.json"),
-    ("cursor", "win32", {}, "/home/u/.cursor/mcp.json"),
-])
+@pytest.mark.parametrize(
+    "client,platform,environ,expected",
+    [
+        ("claude-desktop", "darwin", {}, "/home/u/Library/Application Support/Claude/claude_desktop_config.json"),
+        ("claude-desktop", "win32", {"APPDATA": "/appdata"}, "/appdata/Claude/claude_desktop_config.json"),
+        ("claude-desktop", "linux", {}, "/home/u/.config/Claude/claude_desktop_config.json"),
+        ("claude-desktop", "linux", {"XDG_CONFIG_HOME": "/xdg"}, "/xdg/Claude/claude_desktop_config.json"),
+        ("claude-code", "linux", {}, "/work/project/.mcp.json"),
+        ("vscode", "darwin", {}, "/work/project/.vscode/mcp.json"),
+        ("cursor", "win32", {}, "/home/u/.cursor/mcp.json"),
+    ],
+)
 def test_default_paths_are_where_each_client_looks(client, platform, environ, expected) -> None:
-    path = default_config_path(client, home=Path("/home/u"), cwd=Path("/work/project"), platform=platform, environ=environ)
+    path = default_config_path(
+        client, home=Path("/home/u"), cwd=Path("/work/project"), platform=platform, environ=environ
+    )
     assert path == Path(expected)
 
 
@@ -210,7 +229,9 @@ async def test_server_config_is_passed_absolute_so_the_spawned_server_serves_its
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     database = tmp_path / "shop.db"
-    (tmp_path / "mcpcloud.toml").write_text(f'packs = ["core", "sql"]\n[pack.sql.databases.shop]\nurl = "sqlite:///{database}"\n')
+    (tmp_path / "mcpcloud.toml").write_text(
+        f'packs = ["core", "sql"]\n[pack.sql.databases.shop]\nurl = "sqlite:///{database}"\n'
+    )
     monkeypatch.chdir(tmp_path)
     code, out, err = run("claude-desktop", "--server-config", "mcpcloud.toml")
     assert code == 0, err

@@ -99,7 +99,8 @@ async def test_completion_offers_matching_values(url: str, mode: str) -> None:
             PromptReference(type="ref/prompt", name="test_prompt_with_arguments"), {"name": "arg1", "value": "pa"}
         )
         template = await client.complete(
-            ResourceTemplateReference(type="ref/resource", uri="test://template/{id}/data"), {"name": "id", "value": "12"}
+            ResourceTemplateReference(type="ref/resource", uri="test://template/{id}/data"),
+            {"name": "id", "value": "12"},
         )
     assert prompt.completion.values == ["paris", "park", "party"]
     assert template.completion.values == ["123"]
@@ -111,7 +112,9 @@ async def test_legacy_elicitation_and_sampling_round_trips(url: str) -> None:
         elicited = await client.call_tool("test_elicitation", {"message": "Who are you?"})
         sampled = await client.call_tool("test_sampling", {"prompt": "2+2?"})
     assert elicitation.asked == ["Who are you?"]
-    assert elicited.content[0].text == 'User response: action=accept, content={"username":"ada","email":"ada@example.com"}'
+    assert (
+        elicited.content[0].text == 'User response: action=accept, content={"username":"ada","email":"ada@example.com"}'
+    )
     assert sampled.content[0].text == "LLM response: echo: 2+2?"
 
 
@@ -140,7 +143,11 @@ async def test_legacy_log_notifications_follow_set_level(url: str) -> None:
         assert received == []  # info is below warning
         await client.set_logging_level("info")
         await client.call_tool("test_tool_with_logging", {})
-    assert [entry.data for entry in received] == ["Tool execution started", "Tool processing data", "Tool execution completed"]
+    assert [entry.data for entry in received] == [
+        "Tool execution started",
+        "Tool processing data",
+        "Tool execution completed",
+    ]
 
 
 async def test_input_required_rounds_complete_through_the_sdk_client(url: str) -> None:

@@ -67,7 +67,10 @@ def test_pods_are_restricted_non_root_read_only(overlay) -> None:
     assert pod["automountServiceAccountToken"] is False
     assert one(objects, "ServiceAccount")["automountServiceAccountToken"] is False
     assert pod["securityContext"] == {
-        "runAsNonRoot": True, "runAsUser": 1001, "runAsGroup": 1001, "fsGroup": 1001,
+        "runAsNonRoot": True,
+        "runAsUser": 1001,
+        "runAsGroup": 1001,
+        "fsGroup": 1001,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
     (container,) = pod["containers"]
@@ -204,15 +207,25 @@ async def test_a_server_with_the_staging_config_answers_port_forward_and_ingress
         async with key_client(server.url, key) as client:
             result = await client.call_tool("echo", {"message": "via port-forward"})
         assert result.content[0].text == "via port-forward"
-        initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "ingress-check", "version": "1"}}}
+        initialize = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "ingress-check", "version": "1"},
+            },
+        }
         headers = {
             "Accept": "application/json, text/event-stream",
             "Content-Type": "application/json",
             "Authorization": f"Bearer {key}",
         }
         async with httpx.AsyncClient() as http:
-            ingress = await http.post(server.url, json=initialize, headers={**headers, "Host": "mcp.staging.example.com"})
+            ingress = await http.post(
+                server.url, json=initialize, headers={**headers, "Host": "mcp.staging.example.com"}
+            )
             foreign = await http.post(server.url, json=initialize, headers={**headers, "Host": "evil.example"})
         assert ingress.status_code == 200, ingress.text
         assert '"serverInfo"' in ingress.text
@@ -226,11 +239,17 @@ def create_api_key(env: dict[str, str]) -> str:
     """A key in the overlay's API key store, made the way an operator makes one."""
     done = subprocess.run(
         [MCPCLOUD, "keys", "create", "--name", "deploy-test", "--scopes", "core:read"],
-        capture_output=True, text=True, env=server_env(**env), timeout=60, check=True,
+        capture_output=True,
+        text=True,
+        env=server_env(**env),
+        timeout=60,
+        check=True,
     )
     return done.stdout.strip().splitlines()[-1]
 
 
 def key_client(url: str, key: str) -> Client:
-    transport = streamable_http_client(url, http_client=create_mcp_http_client(headers={"Authorization": f"Bearer {key}"}))
+    transport = streamable_http_client(
+        url, http_client=create_mcp_http_client(headers={"Authorization": f"Bearer {key}"})
+    )
     return Client(transport)

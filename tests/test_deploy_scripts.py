@@ -14,8 +14,9 @@ SCRIPTS = ["deploy.sh", "port-forward.sh", "build-image.sh", "image-test.sh"]
 
 
 def script(name: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["bash", str(ROOT / "deploy" / "scripts" / name), *args],
-                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+    return subprocess.run(
+        ["bash", str(ROOT / "deploy" / "scripts" / name), *args], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -40,10 +41,13 @@ def test_strict_mode(name: str) -> None:
         assert "\nset -euo pipefail\n" in text
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--overlay", "qa", "--registry", "r.example"], "--overlay must be one of: dev, staging, prod (got 'qa')"),
-    (["--overlay", "dev"], "--registry is required"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--overlay", "qa", "--registry", "r.example"], "--overlay must be one of: dev, staging, prod (got 'qa')"),
+        (["--overlay", "dev"], "--registry is required"),
+    ],
+)
 def test_deploy_refuses_bad_arguments(args: list[str], message: str) -> None:
     result = script("deploy.sh", *args, "--dry-run")
     assert result.returncode == 2
@@ -58,12 +62,26 @@ def test_port_forward_refuses_a_bad_port() -> None:
 
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl (with its built-in kustomize) is not installed")
 def test_deploy_dry_run_renders_the_overlay_with_the_pushed_image() -> None:
-    result = script("deploy.sh", "--overlay", "staging", "--registry", "registry.example:5000/team",
-                    "--tag", "1.2", "--engine", "docker", "--dry-run")
+    result = script(
+        "deploy.sh",
+        "--overlay",
+        "staging",
+        "--registry",
+        "registry.example:5000/team",
+        "--tag",
+        "1.2",
+        "--engine",
+        "docker",
+        "--dry-run",
+    )
     assert result.returncode == 0, result.stderr
     assert "==> docker push registry.example:5000/team/mcpcloud:1.2" in result.stderr
     assert "rollout status deployment/mcpcloud --timeout 5m" in result.stderr
     objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
     (deployment,) = [o for o in objects if o["kind"] == "Deployment"]
     assert deployment["spec"]["template"]["spec"]["containers"][0]["image"] == "registry.example:5000/team/mcpcloud:1.2"
-    assert not (ROOT / "deploy" / "k8s" / "overlays" / "staging" / "kustomization.yaml").read_text().count("registry.example")
+    assert (
+        not (ROOT / "deploy" / "k8s" / "overlays" / "staging" / "kustomization.yaml")
+        .read_text()
+        .count("registry.example")
+    )

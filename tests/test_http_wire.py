@@ -40,7 +40,9 @@ def test_foreign_origin_is_refused_with_403(http_server: RunningServer) -> None:
 
 def test_loopback_origin_is_accepted(http_server: RunningServer) -> None:
     headers, body = modern_call("echo", {"message": "x"})
-    response = httpx.post(http_server.url, headers={**headers, "Origin": f"http://localhost:{http_server.port}"}, json=body)
+    response = httpx.post(
+        http_server.url, headers={**headers, "Origin": f"http://localhost:{http_server.port}"}, json=body
+    )
     assert response.status_code == 200
 
 
@@ -109,7 +111,9 @@ def test_legacy_handshake_issues_a_session_id(http_server: RunningServer) -> Non
         json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
     )
     assert unknown.status_code == 404
-    deleted = httpx.delete(http_server.url, headers={"Mcp-Session-Id": session_id, "MCP-Protocol-Version": "2025-11-25"})
+    deleted = httpx.delete(
+        http_server.url, headers={"Mcp-Session-Id": session_id, "MCP-Protocol-Version": "2025-11-25"}
+    )
     assert deleted.status_code in (200, 204)
 
 
@@ -124,9 +128,14 @@ def test_off_loopback_any_host_but_only_allowed_origins(tmp_path: Path) -> None:
     new_key = mint("wire-test", ["*"], None)
     anyio.run(FileKeyStore(tmp_path / "keys.json").add, new_key.record)
     server = start_server(
-        tmp_path, "--host", "0.0.0.0",
-        env={"MCPCLOUD_HTTP__ALLOWED_ORIGINS": '["https://app.example"]', "MCPCLOUD_AUTH__MODES": "api_keys",
-             "MCPCLOUD_AUTH__API_KEYS__FILE": str(tmp_path / "keys.json")},
+        tmp_path,
+        "--host",
+        "0.0.0.0",
+        env={
+            "MCPCLOUD_HTTP__ALLOWED_ORIGINS": '["https://app.example"]',
+            "MCPCLOUD_AUTH__MODES": "api_keys",
+            "MCPCLOUD_AUTH__API_KEYS__FILE": str(tmp_path / "keys.json"),
+        },
     )
     try:
         headers, body = modern_call("echo", {"message": "x"})

@@ -12,7 +12,9 @@ from tests.conftest import start_server
 from tests.wire import modern_call
 
 
-def call_in_background(url: str, seconds: float, results: dict[str, httpx.Response | BaseException]) -> threading.Thread:
+def call_in_background(
+    url: str, seconds: float, results: dict[str, httpx.Response | BaseException]
+) -> threading.Thread:
     def run() -> None:
         headers, body = modern_call("sleep_then_echo", {"seconds": seconds, "message": "finished"})
         try:
@@ -33,7 +35,9 @@ def wait_until(predicate, timeout: float = 10) -> None:
 
 
 def test_sigterm_drains_in_flight_calls_and_refuses_new_ones(tmp_path: Path) -> None:
-    server = start_server(tmp_path, "--packs", "core,tests.packs.slow", env={"MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "20"})
+    server = start_server(
+        tmp_path, "--packs", "core,tests.packs.slow", env={"MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "20"}
+    )
     results: dict[str, httpx.Response | BaseException] = {}
     thread = call_in_background(server.url, 2.0, results)
     time.sleep(0.5)  # let the slow call reach the tool
@@ -64,7 +68,9 @@ def test_sigterm_drains_in_flight_calls_and_refuses_new_ones(tmp_path: Path) -> 
 
 
 def test_grace_period_bounds_the_drain(tmp_path: Path) -> None:
-    server = start_server(tmp_path, "--packs", "core,tests.packs.slow", env={"MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1"})
+    server = start_server(
+        tmp_path, "--packs", "core,tests.packs.slow", env={"MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1"}
+    )
     results: dict[str, httpx.Response | BaseException] = {}
     thread = call_in_background(server.url, 60.0, results)
     time.sleep(0.5)

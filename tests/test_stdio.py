@@ -19,23 +19,54 @@ def exchange(process: subprocess.Popen[str], line: str) -> dict[str, Any]:
 def test_stdout_carries_only_json_rpc_even_with_debug_logging() -> None:
     process = subprocess.Popen(
         [MCPCLOUD, "serve", "--transport", "stdio", "--log-level", "DEBUG"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=server_env(), cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=server_env(),
+        cwd=ROOT,
     )
     try:
-        init = exchange(process, json.dumps({
-            "jsonrpc": "2.0", "id": 1, "method": "initialize",
-            "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "raw", "version": "1"}},
-        }))
+        init = exchange(
+            process,
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 1,
+                    "method": "initialize",
+                    "params": {
+                        "protocolVersion": "2025-11-25",
+                        "capabilities": {},
+                        "clientInfo": {"name": "raw", "version": "1"},
+                    },
+                }
+            ),
+        )
         assert init["result"]["serverInfo"]["name"] == "mcpcloud"
         process.stdin.write(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}) + "\n")
-        echo = exchange(process, json.dumps(
-            {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "echo", "arguments": {"message": "one"}}}
-        ))
+        echo = exchange(
+            process,
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 2,
+                    "method": "tools/call",
+                    "params": {"name": "echo", "arguments": {"message": "one"}},
+                }
+            ),
+        )
         assert echo["result"]["content"][0]["text"] == "one"
-        bad_zone = exchange(process, json.dumps(
-            {"jsonrpc": "2.0", "id": 3, "method": "tools/call",
-             "params": {"name": "get_time", "arguments": {"timezone": "Nowhere/Void"}}}
-        ))
+        bad_zone = exchange(
+            process,
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 3,
+                    "method": "tools/call",
+                    "params": {"name": "get_time", "arguments": {"timezone": "Nowhere/Void"}},
+                }
+            ),
+        )
         assert bad_zone["result"]["isError"] is True
         assert "Nowhere/Void" in bad_zone["result"]["content"][0]["text"]
         unknown = exchange(process, json.dumps({"jsonrpc": "2.0", "id": 4, "method": "no/such/method"}))
@@ -45,9 +76,17 @@ def test_stdout_carries_only_json_rpc_even_with_debug_logging() -> None:
         assert "not valid JSON" in garbage["error"]["message"]
         not_a_message = exchange(process, json.dumps({"jsonrpc": "2.0", "id": 7}))
         assert not_a_message["error"]["code"] == -32600
-        after = exchange(process, json.dumps(
-            {"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "echo", "arguments": {"message": "two"}}}
-        ))
+        after = exchange(
+            process,
+            json.dumps(
+                {
+                    "jsonrpc": "2.0",
+                    "id": 5,
+                    "method": "tools/call",
+                    "params": {"name": "echo", "arguments": {"message": "two"}},
+                }
+            ),
+        )
         assert after["result"]["content"][0]["text"] == "two"
     finally:
         stdout, stderr = process.communicate(timeout=30)

@@ -75,7 +75,8 @@ def validate(name: str, text: str, workdir: Path, kubernetes_version: str) -> li
         path.write_text(yaml.safe_dump_all(builtin, sort_keys=False))
         result = subprocess.run(
             [tool("kubernetes-validate"), "--strict", "--quiet", "-k", kubernetes_version, str(path)],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         output = (result.stdout + result.stderr).strip()
         if result.returncode != 0 or output:
@@ -85,14 +86,26 @@ def validate(name: str, text: str, workdir: Path, kubernetes_version: str) -> li
         for error in jsonschema.Draft202012Validator(schema).iter_errors(document):
             where = "/".join(str(part) for part in error.absolute_path) or "(top)"
             problems.append(f"{document['kind']}/{document['metadata'].get('name')}: {where}: {error.message}")
-    print(f"  {name}: {len(builtin)} objects validated against Kubernetes {kubernetes_version}, "
-          f"{len(custom)} custom resources against their schemas")
+    print(
+        f"  {name}: {len(builtin)} objects validated against Kubernetes {kubernetes_version}, "
+        f"{len(custom)} custom resources against their schemas"
+    )
     return problems
 
 
 def policy_scan(files: list[Path], skips: list[str]) -> list[str]:
-    command = [tool("checkov"), "--framework", "kubernetes", "--skip-download", "--compact", "--quiet",
-               "--output", "json", "--skip-check", ",".join(skips)]
+    command = [
+        tool("checkov"),
+        "--framework",
+        "kubernetes",
+        "--skip-download",
+        "--compact",
+        "--quiet",
+        "--output",
+        "json",
+        "--skip-check",
+        ",".join(skips),
+    ]
     for path in files:
         command += ["--file", str(path)]
     result = subprocess.run(command, capture_output=True, text=True)
@@ -106,8 +119,10 @@ def policy_scan(files: list[Path], skips: list[str]) -> list[str]:
         summary = report.get("summary", {})
         passed += summary.get("passed", 0)
         for failed in report.get("results", {}).get("failed_checks", []):
-            problems.append(f"checkov {failed['check_id']} {failed['check_name']}: {failed['resource']} "
-                            f"({Path(failed['file_path']).name})")
+            problems.append(
+                f"checkov {failed['check_id']} {failed['check_name']}: {failed['resource']} "
+                f"({Path(failed['file_path']).name})"
+            )
     print(f"  checkov: {passed} passed, {len(problems)} failed; not run: {' '.join(skips)} (policy-exceptions.yaml)")
     return problems
 
@@ -126,10 +141,14 @@ def main() -> None:
             path = workdir / f"{overlay.name}.yaml"
             path.write_text(text)
             rendered.append(path)
-            problems += [f"{overlay.name}: {p}" for p in validate(overlay.name, text, workdir, options.kubernetes_version)]
+            problems += [
+                f"{overlay.name}: {p}" for p in validate(overlay.name, text, workdir, options.kubernetes_version)
+            ]
         for manifest in EXTRA_MANIFESTS:
-            problems += [f"{manifest.name}: {p}"
-                         for p in validate(manifest.stem, manifest.read_text(), workdir, options.kubernetes_version)]
+            problems += [
+                f"{manifest.name}: {p}"
+                for p in validate(manifest.stem, manifest.read_text(), workdir, options.kubernetes_version)
+            ]
         problems += policy_scan(rendered, policy_exceptions())
     if problems:
         print("manifests-check FAILED:\n" + "\n".join(f"- {p}" for p in problems), file=sys.stderr)

@@ -1,6 +1,6 @@
 """Create the demo data `examples/data.toml` serves: a small shop in SQLite and an FAQ collection.
 
-    .venv/bin/python examples/data/make_demo.py      (make run-data does it for you)
+.venv/bin/python examples/data/make_demo.py      (make run-data does it for you)
 """
 
 from __future__ import annotations

@@ -22,11 +22,21 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 def _settings_options(fn: _F) -> _F:
     """The options every command that builds a server shares; each has an `MCPCLOUD_*` twin."""
     options = [
-        click.option("--config", "config_file", type=click.Path(dir_okay=False), envvar="MCPCLOUD_CONFIG",
-                     help="TOML configuration file (env MCPCLOUD_CONFIG)."),
-        click.option("--packs", help="Comma-separated tool packs to enable, e.g. core,conformance (env MCPCLOUD_PACKS)."),
-        click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-                     help="Log level (env MCPCLOUD_LOG__LEVEL)."),
+        click.option(
+            "--config",
+            "config_file",
+            type=click.Path(dir_okay=False),
+            envvar="MCPCLOUD_CONFIG",
+            help="TOML configuration file (env MCPCLOUD_CONFIG).",
+        ),
+        click.option(
+            "--packs", help="Comma-separated tool packs to enable, e.g. core,conformance (env MCPCLOUD_PACKS)."
+        ),
+        click.option(
+            "--log-level",
+            type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+            help="Log level (env MCPCLOUD_LOG__LEVEL).",
+        ),
     ]
     for option in reversed(options):
         fn = option(fn)
@@ -70,8 +80,11 @@ def main() -> None:
 @click.option("--transport", type=click.Choice(["stdio", "http"]), help="stdio or http (env MCPCLOUD_TRANSPORT).")
 @click.option("--host", help="Bind address for http (env MCPCLOUD_HOST).")
 @click.option("--port", type=int, help="Port for http (env MCPCLOUD_PORT).")
-@click.option("--workers", type=click.IntRange(1, 64),
-              help="Server processes on the one port; more than 1 needs redis.url (env MCPCLOUD_HTTP__WORKERS).")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Server processes on the one port; more than 1 needs redis.url (env MCPCLOUD_HTTP__WORKERS).",
+)
 @_settings_options
 @_config_errors_exit_2
 def serve(transport: str | None, host: str | None, port: int | None, workers: int | None, **common: Any) -> None:
@@ -110,11 +123,17 @@ def serve(transport: str | None, host: str | None, port: int | None, workers: in
     serve_http(server)
 
 
-def _flags_as_environment(transport: str | None, host: str | None, port: int | None,
-                          common: dict[str, Any]) -> dict[str, str]:
+def _flags_as_environment(
+    transport: str | None, host: str | None, port: int | None, common: dict[str, Any]
+) -> dict[str, str]:
     """The command-line settings as the `MCPCLOUD_*` variables worker processes read them from."""
-    flags = {"TRANSPORT": transport, "HOST": host, "PORT": port, "PACKS": common.get("packs"),
-             "LOG__LEVEL": common.get("log_level")}
+    flags = {
+        "TRANSPORT": transport,
+        "HOST": host,
+        "PORT": port,
+        "PACKS": common.get("packs"),
+        "LOG__LEVEL": common.get("log_level"),
+    }
     return {f"MCPCLOUD_{name}": str(value) for name, value in flags.items() if value is not None}
 
 
@@ -193,22 +212,49 @@ _add_remotes_group()
 @click.argument("client", type=click.Choice(["claude-desktop", "claude-code", "vscode", "cursor"]))
 @click.option("--url", "--remote", "url", help="Remote mcpcloud URL, e.g. https://mcp.example.com/mcp.")
 @click.option("--header", "headers", multiple=True, help="HTTP header for a remote URL, 'Name: value' (repeatable).")
-@click.option("--stdio", "use_stdio", is_flag=True,
-              help="Spawn mcpcloud locally over stdio (the default without --remote); with --remote: hybrid.")
-@click.option("--remote-name", default="team", show_default=True,
-              help="Hybrid: the remote's name, which prefixes its tools (team_echo).")
+@click.option(
+    "--stdio",
+    "use_stdio",
+    is_flag=True,
+    help="Spawn mcpcloud locally over stdio (the default without --remote); with --remote: hybrid.",
+)
+@click.option(
+    "--remote-name",
+    default="team",
+    show_default=True,
+    help="Hybrid: the remote's name, which prefixes its tools (team_echo).",
+)
 @click.option("--name", default="mcpcloud", show_default=True, help="Server name in the client's config.")
 @click.option("--write", "write", is_flag=True, help="Merge into the client's config file (backup first).")
-@click.option("--path", "path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Config file for --write (default: where the client looks).")
+@click.option(
+    "--path",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Config file for --write (default: where the client looks).",
+)
 @click.option("--packs", help="Local server: packs to serve, e.g. core,filesystem,shell.")
-@click.option("--root", "roots", multiple=True,
-              help="Local server: directory the filesystem/shell packs may touch (repeatable).")
-@click.option("--server-config", "server_config", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Local server: the TOML file it reads (written as an absolute --config).")
-def client_config(client: str, url: str | None, headers: tuple[str, ...], use_stdio: bool, remote_name: str,
-                  name: str, write: bool, path: Path | None, packs: str | None, roots: tuple[str, ...],
-                  server_config: Path | None) -> None:
+@click.option(
+    "--root", "roots", multiple=True, help="Local server: directory the filesystem/shell packs may touch (repeatable)."
+)
+@click.option(
+    "--server-config",
+    "server_config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Local server: the TOML file it reads (written as an absolute --config).",
+)
+def client_config(
+    client: str,
+    url: str | None,
+    headers: tuple[str, ...],
+    use_stdio: bool,
+    remote_name: str,
+    name: str,
+    write: bool,
+    path: Path | None,
+    packs: str | None,
+    roots: tuple[str, ...],
+    server_config: Path | None,
+) -> None:
     """Print (or --write) the configuration a client needs to reach mcpcloud.
 
     \b
@@ -220,7 +266,17 @@ def client_config(client: str, url: str | None, headers: tuple[str, ...], use_st
     from mcpcloud.client_commands import client_config_command
 
     client_config_command(
-        client, url, headers, use_stdio, name, write, path, remote_name, packs, roots, server_config  # type: ignore[arg-type]
+        client,
+        url,
+        headers,
+        use_stdio,
+        name,
+        write,
+        path,
+        remote_name,
+        packs,
+        roots,
+        server_config,  # type: ignore[arg-type]
     )
 
 

@@ -25,9 +25,16 @@ def parse_headers(headers: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, name: str,
-                 remote_name: str = DEFAULT_REMOTE, packs: str | None = None, roots: tuple[str, ...] = (),
-                 server_config: Path | None = None) -> Target:
+def build_target(
+    url: str | None,
+    headers: tuple[str, ...],
+    use_stdio: bool,
+    name: str,
+    remote_name: str = DEFAULT_REMOTE,
+    packs: str | None = None,
+    roots: tuple[str, ...] = (),
+    server_config: Path | None = None,
+) -> Target:
     if not SERVER_NAME.match(name):
         raise click.BadParameter(
             f"{name!r}: use a letter, then letters, digits, '-' or '_' (VS Code rejects other names)",
@@ -42,7 +49,9 @@ def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, nam
         extra_args, env = local_pack_options(packs, roots)
         return replace(Target.local_stdio(name, (*server_args, *extra_args)), env=env)
     if (packs or roots or server_config) and not use_stdio:
-        raise click.UsageError("--packs, --root and --server-config configure a local server; with --url add --stdio (hybrid)")
+        raise click.UsageError(
+            "--packs, --root and --server-config configure a local server; with --url add --stdio (hybrid)"
+        )
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http:// or https:// URL", param_hint="--url")
     if use_stdio:
@@ -57,10 +66,19 @@ def build_target(url: str | None, headers: tuple[str, ...], use_stdio: bool, nam
     return Target(name=name, url=url, headers=parsed)
 
 
-def client_config_command(client: ClientName, url: str | None, headers: tuple[str, ...], use_stdio: bool,
-                          name: str, write: bool, path: Path | None, remote_name: str = DEFAULT_REMOTE,
-                          packs: str | None = None, roots: tuple[str, ...] = (),
-                          server_config: Path | None = None) -> None:
+def client_config_command(
+    client: ClientName,
+    url: str | None,
+    headers: tuple[str, ...],
+    use_stdio: bool,
+    name: str,
+    write: bool,
+    path: Path | None,
+    remote_name: str = DEFAULT_REMOTE,
+    packs: str | None = None,
+    roots: tuple[str, ...] = (),
+    server_config: Path | None = None,
+) -> None:
     target = build_target(url, headers, use_stdio, name, remote_name, packs, roots, server_config)
     if write:
         destination = path or default_config_path(client)

@@ -26,8 +26,14 @@ class WriteResult:
     replaced: bool
 
 
-def default_config_path(client: ClientName, *, home: Path | None = None, cwd: Path | None = None,
-                        platform: str | None = None, environ: dict[str, str] | None = None) -> Path:
+def default_config_path(
+    client: ClientName,
+    *,
+    home: Path | None = None,
+    cwd: Path | None = None,
+    platform: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> Path:
     """Where each client reads its MCP servers, as its documentation gives it.
 
     Claude Code and VS Code get the project-scoped file of the current directory (the one a

@@ -58,8 +58,14 @@ class Target:
         )
 
     @classmethod
-    def hybrid(cls, name: str, url: str, headers: dict[str, str], remote: str = DEFAULT_REMOTE,
-               extra_args: tuple[str, ...] = ()) -> Target:
+    def hybrid(
+        cls,
+        name: str,
+        url: str,
+        headers: dict[str, str],
+        remote: str = DEFAULT_REMOTE,
+        extra_args: tuple[str, ...] = (),
+    ) -> Target:
         """A local stdio server that also forwards the remote server's tools (as `<remote>_<tool>`)."""
         local = cls.local_stdio(name, extra_args)
         env = {remote_env(remote, "url"): url}
@@ -124,7 +130,9 @@ def claude_code_command(target: Target) -> str:
         options: list[str] = []
         for key, value in target.env.items():
             options += ["--env", f"{key}={value}"]
-        return shlex.join(["claude", "mcp", "add", *options, target.name, "--", target.command or "mcpcloud", *target.args])
+        return shlex.join(
+            ["claude", "mcp", "add", *options, target.name, "--", target.command or "mcpcloud", *target.args]
+        )
     assert target.url is not None
     parts = ["claude", "mcp", "add", "--transport", "http", target.name, target.url]
     for key, value in target.headers.items():

@@ -165,9 +165,7 @@ class ApiKeySettings(Section):
 
 class OAuthSettings(Section):
     issuer: str | None = Field(None, description="The authorization server's issuer URL (the `iss` claim).")
-    jwks_url: str | None = Field(
-        None, description="JWKS URL; discovered from the issuer's metadata when not given."
-    )
+    jwks_url: str | None = Field(None, description="JWKS URL; discovered from the issuer's metadata when not given.")
     audience: str | None = Field(
         None,
         description="The audience tokens must carry; default: this server's MCP URL (RFC 8707). Set it only for "
@@ -183,7 +181,8 @@ class OAuthSettings(Section):
         30.0, ge=0, description="At most one JWKS refetch per this many seconds for unknown key ids."
     )
     scopes_supported: list[str] = Field(
-        default_factory=list, description="Scopes advertised in the protected resource metadata (default: all tool scopes)."
+        default_factory=list,
+        description="Scopes advertised in the protected resource metadata (default: all tool scopes).",
     )
     introspection_url: str | None = Field(None, description="RFC 7662 endpoint for opaque (non-JWT) tokens.")
     introspection_client_id: str | None = None
@@ -201,7 +200,9 @@ class OAuthSettings(Section):
 
 class PrincipalRule(Section):
     allow_tools: list[str] | None = Field(None, description="If set, only these tools (glob patterns) may be called.")
-    deny_tools: list[str] = Field(default_factory=list, description="Tools (glob patterns) this principal may not call.")
+    deny_tools: list[str] = Field(
+        default_factory=list, description="Tools (glob patterns) this principal may not call."
+    )
 
 
 class AuthSettings(Section):
@@ -247,24 +248,30 @@ class AuthSettings(Section):
 
 class LimitsSettings(Section):
     backend: Literal["auto", "memory", "redis"] = Field(
-        "auto", description="Where rate-limit counters live: this process, Redis (shared by all replicas), or "
-        "`auto`: Redis when `redis.url` is set."
+        "auto",
+        description="Where rate-limit counters live: this process, Redis (shared by all replicas), or "
+        "`auto`: Redis when `redis.url` is set.",
     )
     fail_open: bool = Field(
-        False, description="When Redis cannot answer, let tool calls through unlimited (logged and counted) instead "
-        "of refusing them with 503. Applies to rate limits only; everything else fails closed."
+        False,
+        description="When Redis cannot answer, let tool calls through unlimited (logged and counted) instead "
+        "of refusing them with 503. Applies to rate limits only; everything else fails closed.",
     )
     rate: str | None = Field(None, description="Tool calls per principal, e.g. `60/minute` (none: unlimited).")
-    burst: int | None = Field(None, gt=0, description="Calls allowed at once before the rate applies (default: the count).")
+    burst: int | None = Field(
+        None, gt=0, description="Calls allowed at once before the rate applies (default: the count)."
+    )
     tool_rates: dict[str, str] = Field(
-        default_factory=dict, description="Per tool and principal, e.g. `{ sql_query = \"10/minute\" }`."
+        default_factory=dict, description='Per tool and principal, e.g. `{ sql_query = "10/minute" }`.'
     )
     concurrency: int | None = Field(None, gt=0, description="Tool calls one principal may have in flight at once.")
     tool_timeout_seconds: float = Field(
         30.0, ge=0, description="Default time a tool call may take (0: no default; per-tool timeouts still apply)."
     )
     tool_timeouts: dict[str, float] = Field(default_factory=dict, description="Per-tool timeouts in seconds.")
-    max_argument_bytes: int = Field(1024 * 1024, ge=0, description="Largest tool-call arguments, as JSON bytes (0: no cap).")
+    max_argument_bytes: int = Field(
+        1024 * 1024, ge=0, description="Largest tool-call arguments, as JSON bytes (0: no cap)."
+    )
 
 
 class AuditSettings(Section):
@@ -292,6 +299,7 @@ class RedisSettings(Section):
         5, ge=1, le=300, description="`Retry-After` sent with the 503 answered while Redis cannot be reached."
     )
 
+
 class MetricsSettings(Section):
     enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
     port: int | None = Field(
@@ -315,22 +323,23 @@ class ObservabilitySettings(Section):
     tracing: TracingSettings = Field(default_factory=TracingSettings)
 
 
-
-
 class CacheSettings(Section):
     """The result cache (pipeline stage `cache`): tools opt in with a TTL; see docs/DATA.md."""
 
     enabled: bool = Field(True, description="Serve opted-in tools' results from the cache.")
     backend: Literal["auto", "memory", "redis"] = Field(
-        "auto", description="`memory`: one LRU per process; `redis`: shared by every replica; `auto`: redis when "
-        "`redis.url` is set."
+        "auto",
+        description="`memory`: one LRU per process; `redis`: shared by every replica; `auto`: redis when "
+        "`redis.url` is set.",
     )
     max_entries: int = Field(10_000, gt=0, description="Memory backend: most entries kept.")
     max_bytes: int = Field(64 * 1024 * 1024, gt=0, description="Memory backend: most bytes of results kept.")
     redis_url: SecretStr | None = Field(
         None, description="Deprecated: set `redis.url` instead (one connection for all shared state)."
     )
-    namespace: str | None = Field(None, description="Prefix of every cache key (default: `redis.key_prefix` + `cache:`).")
+    namespace: str | None = Field(
+        None, description="Prefix of every cache key (default: `redis.key_prefix` + `cache:`)."
+    )
     ttl_overrides: dict[str, float] = Field(
         default_factory=dict, description="Tool name -> TTL seconds, replacing the tool's own; 0 disables."
     )
@@ -359,7 +368,10 @@ class SessionSettings(Section):
     """Legacy-era (`initialize` handshake) sessions on HTTP: how long they live and how many there may be."""
 
     idle_timeout_minutes: float = Field(
-        10.0, gt=0, le=24 * 60, description="A session with no request for this long is closed; the client re-initializes."
+        10.0,
+        gt=0,
+        le=24 * 60,
+        description="A session with no request for this long is closed; the client re-initializes.",
     )
     max_per_principal: int = Field(
         100, gt=0, description="Open sessions one principal (API key, OAuth subject) may hold at once."
@@ -404,18 +416,22 @@ class RemoteOAuthSettings(Section):
     """OAuth for one remote: client credentials for machines, authorization code + PKCE for people."""
 
     grant: Literal["authorization_code", "client_credentials"] = Field(
-        "authorization_code", description="`authorization_code` (a person logs in with `mcpcloud remotes login`) "
-        "or `client_credentials` (a machine with its own client id and secret)."
+        "authorization_code",
+        description="`authorization_code` (a person logs in with `mcpcloud remotes login`) "
+        "or `client_credentials` (a machine with its own client id and secret).",
     )
     issuer: str | None = Field(
-        None, description="The authorization server the credentials belong to; the flow stops if the remote "
-        "points anywhere else (default: whatever the remote advertises)."
+        None,
+        description="The authorization server the credentials belong to; the flow stops if the remote "
+        "points anywhere else (default: whatever the remote advertises).",
     )
     client_id: str | None = Field(
         None, description="client_credentials: the client id (authorization_code registers itself dynamically)."
     )
     client_secret: SecretStr | None = Field(None, description="Client secret (or `client_secret_file`).")
-    scopes: list[str] = Field(default_factory=list, description="Scopes to ask for (default: what the remote advertises).")
+    scopes: list[str] = Field(
+        default_factory=list, description="Scopes to ask for (default: what the remote advertises)."
+    )
 
 
 class RemoteSettings(Section):
@@ -435,8 +451,9 @@ class RemoteSettings(Section):
     tools: list[str] = Field(default_factory=lambda: ["*"], description="Remote tools to offer (glob patterns).")
     exclude_tools: list[str] = Field(default_factory=list, description="Remote tools to hide (glob patterns).")
     scopes: list[str] | None = Field(
-        None, description="Scopes a caller needs for this remote's tools (default `remotes.<name>:read` for read-only "
-        "tools, `remotes.<name>:write` for the others)."
+        None,
+        description="Scopes a caller needs for this remote's tools (default `remotes.<name>:read` for read-only "
+        "tools, `remotes.<name>:write` for the others).",
     )
     timeout_seconds: float = Field(60.0, gt=0, description="Longest wait for one answer from the remote.")
     required: bool = Field(False, description="If true, /readyz fails while the remote is unreachable.")
@@ -461,8 +478,10 @@ class RemoteSettings(Section):
 
     @model_validator(mode="after")
     def _oauth_consistent(self) -> RemoteSettings:
-        if self.auth == "oauth" and self.oauth.grant == "client_credentials" and not (
-            self.oauth.client_id and self.oauth.client_secret
+        if (
+            self.auth == "oauth"
+            and self.oauth.grant == "client_credentials"
+            and not (self.oauth.client_id and self.oauth.client_secret)
         ):
             raise _problem("oauth.client_id and oauth.client_secret are required for grant client_credentials")
         return self
@@ -698,7 +717,9 @@ def redacted(value: Any) -> Any:
     if isinstance(value, SecretStr):
         return REDACTED if value.get_secret_value() else ""
     if isinstance(value, dict):
-        return {k: (REDACTED if _looks_secret(str(k)) and v not in (None, "") else redacted(v)) for k, v in value.items()}
+        return {
+            k: (REDACTED if _looks_secret(str(k)) and v not in (None, "") else redacted(v)) for k, v in value.items()
+        }
     if isinstance(value, (list, tuple)):
         return [redacted(v) for v in value]
     if isinstance(value, str):

@@ -80,7 +80,9 @@ class DrainGate:
             return
         if self.drain.begun:
             response = json_rpc_error_response(
-                503, "server is shutting down; retry on another replica", headers={"Retry-After": "1", "Connection": "close"}
+                503,
+                "server is shutting down; retry on another replica",
+                headers={"Retry-After": "1", "Connection": "close"},
             )
             await response(scope, receive, send)
             return

@@ -54,7 +54,9 @@ def _degraded_packs(settings: Settings, enabled: list[str]) -> frozenset[str]:
     readiness = settings.readiness
     unknown = sorted(set(readiness.packs) - set(enabled))
     if unknown:
-        raise ConfigError(f"readiness.packs.{unknown[0]}: no enabled pack has this name (enabled: {', '.join(enabled)})")
+        raise ConfigError(
+            f"readiness.packs.{unknown[0]}: no enabled pack has this name (enabled: {', '.join(enabled)})"
+        )
     return frozenset(p for p in enabled if readiness.packs.get(p, readiness.default_policy) == "degraded")
 
 
@@ -69,7 +71,8 @@ def build(settings: Settings) -> McpCloud:
     validated = {pack.name: pack_settings(pack, settings.pack.get(pack.name)) for pack in packs}
 
     health = Health(
-        timeout_seconds=settings.readiness.check_timeout_seconds, degraded_ok=_degraded_packs(settings, [p.name for p in packs])
+        timeout_seconds=settings.readiness.check_timeout_seconds,
+        degraded_ok=_degraded_packs(settings, [p.name for p in packs]),
     )
     registry = ToolRegistry()
     auth = settings.auth

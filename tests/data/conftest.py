@@ -97,8 +97,6 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
     client.close()
 
 
-
-
 @pytest.fixture(scope="session")
 def openai_wire() -> Iterator[tuple[str, list[dict[str, Any]]]]:
     from openai_wire import serve_openai_wire

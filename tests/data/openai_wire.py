@@ -39,7 +39,9 @@ def make_app(requests: list[dict[str, Any]]) -> Starlette:
         body = await request.json()
         requests.append(body)
         if body.get("model") != MODEL:
-            return _error(404, f"The model `{body.get('model')}` does not exist.", "invalid_request_error", "model_not_found")
+            return _error(
+                404, f"The model `{body.get('model')}` does not exist.", "invalid_request_error", "model_not_found"
+            )
         texts = body.get("input")
         texts = [texts] if isinstance(texts, str) else texts
         if not isinstance(texts, list) or not texts or not all(isinstance(t, str) for t in texts):
@@ -54,10 +56,13 @@ def make_app(requests: list[dict[str, Any]]) -> Starlette:
         if body.get("dimensions"):
             matrix = matrix[:, : int(body["dimensions"])]
             matrix = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
-        data = [{"object": "embedding", "index": i, "embedding": [float(x) for x in row]} for i, row in enumerate(matrix)]
+        data = [
+            {"object": "embedding", "index": i, "embedding": [float(x) for x in row]} for i, row in enumerate(matrix)
+        ]
         tokens = sum(len(t.split()) for t in texts)
-        return JSONResponse({"object": "list", "data": data, "model": MODEL,
-                             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        return JSONResponse(
+            {"object": "list", "data": data, "model": MODEL, "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+        )
 
     return Starlette(routes=[Route("/v1/embeddings", embeddings, methods=["POST"])])
 

@@ -37,7 +37,9 @@ ANALYZE t;
 @pytest.fixture(scope="module")
 async def db(pg_db: str) -> str:
     async with await psycopg.AsyncConnection.connect(pg_db, autocommit=True) as conn:
-        await conn.execute("DROP TABLE IF EXISTS child, t CASCADE; DROP FUNCTION IF EXISTS wipe(); DROP SEQUENCE IF EXISTS s")
+        await conn.execute(
+            "DROP TABLE IF EXISTS child, t CASCADE; DROP FUNCTION IF EXISTS wipe(); DROP SEQUENCE IF EXISTS s"
+        )
         await conn.execute(SCHEMA)
     return pg_db
 
@@ -58,7 +60,6 @@ async def snapshot(db: str) -> tuple[Any, ...]:
 async def call(server: Any, tool: str, args: dict[str, Any]) -> Any:
     async with connected(server) as client:
         return await client.call_tool(tool, args)
-
 
 
 BYPASSES = [
@@ -99,7 +100,7 @@ async def test_bypass_is_refused_and_data_unchanged(db: str, sql: str, reason: s
 async def test_write_through_a_function_is_refused_by_the_read_only_transaction(db: str) -> None:
     before = await snapshot(db)
     refused = await call(sql_server(db), "query", {"sql": "SELECT wipe()"})
-    assert 'function wipe() is not allowed' in error_text(refused)
+    assert "function wipe() is not allowed" in error_text(refused)
     assert 'add "wipe" to allowed_functions in [pack.sql.databases.main]' in error_text(refused)
     # An operator who wrongly vouches for it still meets the read-only transaction.
     result = await call(sql_server(db, allowed_functions=["wipe"]), "query", {"sql": "SELECT wipe()"})
@@ -132,7 +133,9 @@ async def test_huge_generate_series_in_from_is_stopped_by_the_timeout(db: str) -
 
 async def test_second_lock_holds_without_the_guard(db: str) -> None:
     """Straight to the engine, skipping the parser: the transaction alone must still refuse."""
-    engine = PostgresEngine(db, None, timeout_seconds=1, min_size=1, max_size=1, pool_timeout_seconds=5, connect_timeout_seconds=5)
+    engine = PostgresEngine(
+        db, None, timeout_seconds=1, min_size=1, max_size=1, pool_timeout_seconds=5, connect_timeout_seconds=5
+    )
     await engine.open()
     try:
         before = await snapshot(db)
@@ -141,7 +144,9 @@ async def test_second_lock_holds_without_the_guard(db: str) -> None:
         await engine.read("SELECT set_config('default_transaction_read_only', 'off', false)", None, 10, 0, 100_000)
         await engine.read("SELECT set_config('search_path', 'elsewhere', false)", None, 10, 0, 100_000)
         # The same pooled connection (max_size=1) next: session settings were reset, the transaction is read-only.
-        rows = await engine.read("SELECT current_setting('transaction_read_only'), current_setting('search_path')", None, 10, 0, 100_000)
+        rows = await engine.read(
+            "SELECT current_setting('transaction_read_only'), current_setting('search_path')", None, 10, 0, 100_000
+        )
         assert rows.rows == [["on", '"$user", public']]
         with pytest.raises(Exception, match="read-only transaction"):
             await engine.read("SELECT wipe()", None, 10, 0, 100_000)
@@ -152,20 +157,34 @@ async def test_second_lock_holds_without_the_guard(db: str) -> None:
 
 async def test_query_with_bound_parameters(db: str) -> None:
     server = sql_server(db)
-    positional = await call(server, "query", {"sql": "SELECT id, name FROM t WHERE id = %s OR name = %s ORDER BY id",
-                                              "params": [2, "item 4"]})
+    positional = await call(
+        server,
+        "query",
+        {"sql": "SELECT id, name FROM t WHERE id = %s OR name = %s ORDER BY id", "params": [2, "item 4"]},
+    )
     assert positional.structured_content["rows"] == [[2, "item 2"], [4, "item 4"]]
-    named = await call(server, "query", {"sql": "SELECT id FROM t WHERE name = %(n)s", "params": {"n": "x'; DROP TABLE t; --"}})
+    named = await call(
+        server, "query", {"sql": "SELECT id FROM t WHERE name = %(n)s", "params": {"n": "x'; DROP TABLE t; --"}}
+    )
     assert named.structured_content["rows"] == []
     missing = await call(server, "query", {"sql": "SELECT id FROM t WHERE id = %s", "params": []})
     assert "PostgreSQL error" in error_text(missing) or "parameter" in error_text(missing).lower()
 
 
 async def test_json_safe_values(db: str) -> None:
-    result = await call(sql_server(db), "query", {"sql": "SELECT price, created, payload, ref, big, span, tags FROM t WHERE id = 1"})
+    result = await call(
+        sql_server(db), "query", {"sql": "SELECT price, created, payload, ref, big, span, tags FROM t WHERE id = 1"}
+    )
     assert result.structured_content["rows"] == [
-        ["1.25", "2024-01-03T03:04:05+00:00", {"base64": "AP8="}, "6f1c2a4e-0000-4000-8000-000000000001",
-         "9007199254740994", 5400.0, ["a", "b"]]
+        [
+            "1.25",
+            "2024-01-03T03:04:05+00:00",
+            {"base64": "AP8="},
+            "6f1c2a4e-0000-4000-8000-000000000001",
+            "9007199254740994",
+            5400.0,
+            ["a", "b"],
+        ]
     ]
 
 
@@ -196,7 +215,9 @@ def page_cursor(_: list[int]) -> str:
 
 async def test_result_size_cap(db: str) -> None:
     server = sql_server(db, max_result_bytes=120, max_rows=100)
-    page = (await call(server, "query", {"sql": "SELECT id, repeat('x', 30) AS pad FROM t ORDER BY id"})).structured_content
+    page = (
+        await call(server, "query", {"sql": "SELECT id, repeat('x', 30) AS pad FROM t ORDER BY id"})
+    ).structured_content
     assert page["truncated_by"] == "max_result_bytes"
     assert 0 < page["row_count"] < 5 and page["next_cursor"]
     too_big = await call(server, "query", {"sql": "SELECT repeat('x', 500) AS pad"})
@@ -242,13 +263,21 @@ async def test_execute_is_absent_unless_enabled(db: str) -> None:
 async def test_execute_writes_where_enabled(db: str) -> None:
     server = make_server(
         "sql",
-        {"sql": {"databases": {"main": {"url": db}, "rw": {"url": db, "allow_writes": True, "statement_timeout_seconds": 1}}}},
+        {
+            "sql": {
+                "databases": {
+                    "main": {"url": db},
+                    "rw": {"url": db, "allow_writes": True, "statement_timeout_seconds": 1},
+                }
+            }
+        },
     )
     policy = server.registry.get("execute")
     assert policy is not None and policy.scopes == ("sql:write",) and policy.annotations.destructive_hint
     async with connected(server) as client:
         inserted = await client.call_tool(
-            "execute", {"sql": "INSERT INTO child (t_id, note) VALUES (%s, %s) RETURNING id, note", "params": [1, "hello"]}
+            "execute",
+            {"sql": "INSERT INTO child (t_id, note) VALUES (%s, %s) RETURNING id, note", "params": [1, "hello"]},
         )
         assert inserted.structured_content["rows_affected"] == 1
         assert inserted.structured_content["rows"][0][1] == "hello"
@@ -258,7 +287,9 @@ async def test_execute_writes_where_enabled(db: str) -> None:
         assert "exactly one statement" in error_text(two)
         shell = await client.call_tool("execute", {"sql": "COPY t FROM PROGRAM 'id'"})
         assert "refused: COPY reads or writes server files or runs programs" in error_text(shell)
-        files = await client.call_tool("execute", {"sql": "INSERT INTO child (note) SELECT pg_read_file('/etc/hostname')"})
+        files = await client.call_tool(
+            "execute", {"sql": "INSERT INTO child (note) SELECT pg_read_file('/etc/hostname')"}
+        )
         assert "function pg_read_file() is not allowed" in error_text(files)
         slow = await client.call_tool("execute", {"sql": "UPDATE child SET note = note WHERE pg_sleep(5) IS NOT NULL"})
         assert "statement timeout of 1s" in error_text(slow)
@@ -271,8 +302,18 @@ async def test_execute_writes_where_enabled(db: str) -> None:
 async def test_unknown_database_and_unreachable_server(db: str) -> None:
     server = make_server(
         "sql",
-        {"sql": {"databases": {"main": {"url": db}, "down": {"url": "postgresql://postgres@127.0.0.1:1/x",
-                                                               "connect_timeout_seconds": 1, "pool_timeout_seconds": 60}}}},
+        {
+            "sql": {
+                "databases": {
+                    "main": {"url": db},
+                    "down": {
+                        "url": "postgresql://postgres@127.0.0.1:1/x",
+                        "connect_timeout_seconds": 1,
+                        "pool_timeout_seconds": 60,
+                    },
+                }
+            }
+        },
     )
     async with connected(server) as client:
         unknown = await client.call_tool("query", {"sql": "SELECT 1", "database": "nope"})

@@ -31,7 +31,6 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-
 SQLITE_BYPASSES = [
     ("COMMIT; DROP TABLE t", "exactly one statement"),
     ("/* x */ DELETE FROM t", "DELETE is not a read-only statement"),
@@ -83,25 +82,35 @@ async def test_tools_on_sqlite(db: Path) -> None:
         assert [(t["name"], t["row_estimate"]) for t in tables] == [("child", 0), ("t", 3)]
         described = (await client.call_tool("describe_table", {"table": "t"})).structured_content
         assert [(c["name"], c["primary_key"], c["nullable"]) for c in described["columns"]] == [
-            ("id", True, False), ("name", False, False), ("price", False, True), ("payload", False, True)
+            ("id", True, False),
+            ("name", False, False),
+            ("price", False, True),
+            ("payload", False, True),
         ]
         assert any(i["name"] == "t_name" and i["unique"] for i in described["indexes"])
         fk = (await client.call_tool("describe_table", {"table": "child"})).structured_content["constraints"]
         assert {"name": None, "kind": "foreign key", "definition": "FOREIGN KEY (t_id) REFERENCES t(id)"} in fk
-        page = (await client.call_tool("query", {"sql": "SELECT * FROM t WHERE id >= ? ORDER BY id", "params": [1]})).structured_content
+        page = (
+            await client.call_tool("query", {"sql": "SELECT * FROM t WHERE id >= ? ORDER BY id", "params": [1]})
+        ).structured_content
         assert page["rows"] == [[1, "a", 1.5, {"base64": "AP8="}], [2, "b", 2, None]]
-        rest = await client.call_tool("query", {"sql": "SELECT * FROM t WHERE id >= ? ORDER BY id", "params": [1],
-                                                "cursor": page["next_cursor"]})
-        assert rest.structured_content["rows"] == [[3, "c", None, None]] and rest.structured_content["next_cursor"] is None
+        rest = await client.call_tool(
+            "query", {"sql": "SELECT * FROM t WHERE id >= ? ORDER BY id", "params": [1], "cursor": page["next_cursor"]}
+        )
+        assert (
+            rest.structured_content["rows"] == [[3, "c", None, None]] and rest.structured_content["next_cursor"] is None
+        )
         named = await client.call_tool("query", {"sql": "SELECT id FROM t WHERE name = :n", "params": {"n": "c"}})
         assert named.structured_content["rows"] == [[3]]
         plan = await client.call_tool("explain", {"sql": "SELECT * FROM t WHERE name = ?", "params": ["a"]})
         assert "t_name" in plan.content[0].text
-        wrote = await client.call_tool("execute", {"sql": "INSERT INTO t (name) VALUES (?) RETURNING id", "params": ["d"]})
+        wrote = await client.call_tool(
+            "execute", {"sql": "INSERT INTO t (name) VALUES (?) RETURNING id", "params": ["d"]}
+        )
         assert wrote.structured_content["rows"] == [[4]]
         dup = await client.call_tool("execute", {"sql": "INSERT INTO t (name) VALUES ('a')"})
         assert "UNIQUE constraint failed: t.name" in error_text(dup)
-        missing = await client.call_tool("describe_table", {"table": "t\"; DROP TABLE t; --"})
+        missing = await client.call_tool("describe_table", {"table": 't"; DROP TABLE t; --'})
         assert "no table or view named" in error_text(missing)
         count = await client.call_tool("query", {"sql": "SELECT count(*) FROM t"})
         assert count.structured_content["rows"] == [[4]]

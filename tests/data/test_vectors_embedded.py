@@ -9,14 +9,19 @@ from data_helpers import connected, make_server
 
 async def test_embedded_store_survives_a_restart(tmp_path: Path) -> None:
     settings = {"vectors": {"path": str(tmp_path / "sub" / "v.db")}}
-    docs = [{"id": "1", "text": "roast chicken recipe", "metadata": {"k": "a"}}, {"id": "2", "text": "the offside rule"}]
+    docs = [
+        {"id": "1", "text": "roast chicken recipe", "metadata": {"k": "a"}},
+        {"id": "2", "text": "the offside rule"},
+    ]
     async with connected(make_server("vectors", settings)) as client:
         await client.call_tool("upsert_documents", {"collection": "keep", "documents": docs})
         await client.call_tool("delete_documents", {"collection": "keep", "ids": ["2"]})
     async with connected(make_server("vectors", settings)) as client:
         listed = (await client.call_tool("list_collections", {})).structured_content["result"]
         assert listed == [{"name": "keep", "model": "local/multilingual-e5-small-q4", "dimension": 384, "count": 1}]
-        hits = (await client.call_tool("search", {"collection": "keep", "query": "dinner"})).structured_content["result"]
+        hits = (await client.call_tool("search", {"collection": "keep", "query": "dinner"})).structured_content[
+            "result"
+        ]
         assert [(h["id"], h["metadata"]) for h in hits] == [("1", {"k": "a"})]
 
 

@@ -38,7 +38,9 @@ async def test_requests_are_counted_by_method_tool_and_outcome(server_factory, m
     first_method = "initialize" if mode == "legacy" else "server/discover"
     assert sample(samples, REQUESTS, method=first_method, tool="", outcome="ok") == 1
     build = [dict(labels) for name, labels in samples if name == "mcpcloud_build_info"]
-    assert len(build) == 1 and "2026-07-28" in build[0]["protocol_versions"] and build[0]["sdk_version"].startswith("2.3")
+    assert (
+        len(build) == 1 and "2026-07-28" in build[0]["protocol_versions"] and build[0]["sdk_version"].startswith("2.3")
+    )
     assert sample(samples, "mcpcloud_ready") == 1
 
 

@@ -19,7 +19,9 @@ QUERY_DEADLINE_SECONDS = 60.0
 
 def test_alert_rules_pass_promtool_check(prometheus_binaries) -> None:
     _, promtool = prometheus_binaries
-    result = subprocess.run([promtool, "check", "rules", str(OBSERVABILITY / "alerts.yml")], capture_output=True, text=True)
+    result = subprocess.run(
+        [promtool, "check", "rules", str(OBSERVABILITY / "alerts.yml")], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "SUCCESS: 6 rules found" in result.stdout
 

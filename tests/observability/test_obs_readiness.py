@@ -52,7 +52,9 @@ def test_sigterm_turns_readiness_503_while_in_flight_work_finishes(server_factor
         + body[:10]
     )
     metrics_url = f"{server.base}/metrics"
-    poll(lambda: sample(scrape(metrics_url), "mcpcloud_http_requests_in_flight") == 1, "the held request to be in flight")
+    poll(
+        lambda: sample(scrape(metrics_url), "mcpcloud_http_requests_in_flight") == 1, "the held request to be in flight"
+    )
     assert httpx.get(f"{server.base}/readyz").status_code == 200
 
     server.process.send_signal(signal.SIGTERM)

@@ -74,7 +74,9 @@ async def test_server_span_follows_the_mcp_conventions_and_takes_the_traceparent
     exporter.clear()
     async with serving(traced_server()) as url:
         response = await anyio.to_thread.run_sync(
-            lambda: modern_tool_call(url, "echo", {"message": "hi"}, request_id=41, headers={"traceparent": TRACEPARENT})
+            lambda: modern_tool_call(
+                url, "echo", {"message": "hi"}, request_id=41, headers={"traceparent": TRACEPARENT}
+            )
         )
     assert response.status_code == 200 and response.json()["result"]["isError"] is False
     [span] = server_spans(exporter, "tools/call echo")

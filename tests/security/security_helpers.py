@@ -104,18 +104,20 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def post_call(url: str, headers: dict[str, str], tool: str, arguments: dict[str, Any] | None = None,
-              protocol: str = "2025-06-18") -> httpx.Response:
+def post_call(
+    url: str, headers: dict[str, str], tool: str, arguments: dict[str, Any] | None = None, protocol: str = "2025-06-18"
+) -> httpx.Response:
     """One raw stateless-looking tools/call POST (to read HTTP statuses and headers)."""
     body = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": tool, "arguments": arguments or {}}}
     return httpx.post(
-        url, json=body, timeout=10,
+        url,
+        json=body,
+        timeout=10,
         headers={"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": protocol, **headers},
     )
 
 
 # --- subprocess servers -------------------------------------------------------------------------
-
 
 
 @contextmanager
@@ -191,8 +193,16 @@ class Issuer:
 
     def token(self, key: SigningKey, audience: str, scope: str = "core:read", **claims: Any) -> str:
         now = int(time.time())
-        body = {"iss": self.url, "aud": audience, "sub": "alice", "client_id": "desktop-app",
-                "scope": scope, "iat": now, "exp": now + 300, **claims}
+        body = {
+            "iss": self.url,
+            "aud": audience,
+            "sub": "alice",
+            "client_id": "desktop-app",
+            "scope": scope,
+            "iat": now,
+            "exp": now + 300,
+            **claims,
+        }
         body = {k: v for k, v in body.items() if v is not None}
         return jwt.encode(body, key.private, algorithm=key.alg, headers={"kid": key.kid})
 
@@ -200,8 +210,11 @@ class Issuer:
         """A token with a hand-made header: `alg: none`, or HMAC signed with `secret` (e.g. a public key)."""
         now = int(time.time())
         header = _b64(json.dumps({"alg": alg, "typ": "JWT", "kid": kid}).encode())
-        payload = _b64(json.dumps({"iss": self.url, "aud": audience, "sub": "mallory", "scope": "core:read",
-                                   "iat": now, "exp": now + 300}).encode())
+        payload = _b64(
+            json.dumps(
+                {"iss": self.url, "aud": audience, "sub": "mallory", "scope": "core:read", "iat": now, "exp": now + 300}
+            ).encode()
+        )
         signing_input = f"{header}.{payload}".encode()
         signature = _b64(hmac.new(secret, signing_input, hashlib.sha256).digest()) if alg == "HS256" else ""
         return f"{header}.{payload}.{signature}"
@@ -228,8 +241,14 @@ def issuer_server() -> Iterator[Issuer]:
             if issuer.down:
                 self._json(503, {"error": "down"})
             elif self.path == "/.well-known/oauth-authorization-server":
-                self._json(200, {"issuer": issuer.url, "jwks_uri": f"{issuer.url}/jwks",
-                                 "introspection_endpoint": f"{issuer.url}/introspect"})
+                self._json(
+                    200,
+                    {
+                        "issuer": issuer.url,
+                        "jwks_uri": f"{issuer.url}/jwks",
+                        "introspection_endpoint": f"{issuer.url}/introspect",
+                    },
+                )
             elif self.path == "/jwks":
                 issuer.jwks_fetches += 1
                 self._json(200, {"keys": [k.public_jwk for k in issuer.keys]})
@@ -280,8 +299,13 @@ def _find_mcp_error(exc: BaseException) -> Any:
     return None
 
 
-async def refused(url: str, headers: dict[str, str], mode: str = "legacy", tool: str | None = None,
-                  arguments: dict[str, Any] | None = None) -> Any:
+async def refused(
+    url: str,
+    headers: dict[str, str],
+    mode: str = "legacy",
+    tool: str | None = None,
+    arguments: dict[str, Any] | None = None,
+) -> Any:
     """The MCPError the SDK client raises when connecting (or calling `tool`) is refused."""
     try:
         async with connected(url, headers, mode) as session:

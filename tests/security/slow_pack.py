@@ -19,6 +19,7 @@ HOLDS: dict[str, tuple[threading.Event, threading.Event]] = {}
 def hold_events(key: str) -> tuple[threading.Event, threading.Event]:
     return HOLDS.setdefault(key, (threading.Event(), threading.Event()))
 
+
 description = "Tools for the security tests."
 
 

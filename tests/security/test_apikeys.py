@@ -128,8 +128,12 @@ def _cli(*args: str, env: dict[str, str]) -> CliResult:
 
 @pytest.mark.parametrize("store", ["file", "redis"])
 def test_keys_cli_create_list_revoke(store: str, tmp_path: Path, redis_url: str, redis_prefix: str) -> None:
-    env = {"MCPCLOUD_AUTH__API_KEYS__STORE": store, "MCPCLOUD_AUTH__API_KEYS__FILE": str(tmp_path / "keys.json"),
-           "MCPCLOUD_REDIS__URL": redis_url, "MCPCLOUD_REDIS__KEY_PREFIX": redis_prefix}
+    env = {
+        "MCPCLOUD_AUTH__API_KEYS__STORE": store,
+        "MCPCLOUD_AUTH__API_KEYS__FILE": str(tmp_path / "keys.json"),
+        "MCPCLOUD_REDIS__URL": redis_url,
+        "MCPCLOUD_REDIS__KEY_PREFIX": redis_prefix,
+    }
     created = _cli("create", "--name", "ci", "--scopes", "core:read,core:write", "--expires", "90d", env=env)
     assert created.returncode == 0, created.stderr
     key = created.stdout.strip()
@@ -145,11 +149,14 @@ def test_keys_cli_create_list_revoke(store: str, tmp_path: Path, redis_url: str,
     assert missing.returncode == 1 and "no API key with id 'nosuchkey'" in missing.stderr
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--name", "x", "--scopes", ""], "--scopes"),
-    (["--name", "x", "--scopes", "a b"], "--scopes"),
-    (["--name", "x", "--scopes", "a", "--expires", "soon"], "is not a duration"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--name", "x", "--scopes", ""], "--scopes"),
+        (["--name", "x", "--scopes", "a b"], "--scopes"),
+        (["--name", "x", "--scopes", "a", "--expires", "soon"], "is not a duration"),
+    ],
+)
 def test_keys_cli_refuses_bad_input(args: list[str], message: str, tmp_path: Path) -> None:
     result = _cli("create", *args, env={"MCPCLOUD_AUTH__API_KEYS__FILE": str(tmp_path / "keys.json")})
     assert result.returncode == 2 and message in result.stderr

@@ -35,11 +35,22 @@ def _records(path: Path) -> list[dict]:  # type: ignore[type-arg]
 
 
 def test_redaction_of_secret_looking_fields() -> None:
-    value = {"query": "select 1", "password": "p", "nested": [{"api_key": "k", "Authorization": "Bearer x"}],
-             "client_secret": "s", "token_count": 3, "keyboard": "qwerty"}
-    assert redact(value) == {"query": "select 1", "password": REDACTED,
-                             "nested": [{"api_key": REDACTED, "Authorization": REDACTED}],
-                             "client_secret": REDACTED, "token_count": REDACTED, "keyboard": "qwerty"}
+    value = {
+        "query": "select 1",
+        "password": "p",
+        "nested": [{"api_key": "k", "Authorization": "Bearer x"}],
+        "client_secret": "s",
+        "token_count": 3,
+        "keyboard": "qwerty",
+    }
+    assert redact(value) == {
+        "query": "select 1",
+        "password": REDACTED,
+        "nested": [{"api_key": REDACTED, "Authorization": REDACTED}],
+        "client_secret": REDACTED,
+        "token_count": REDACTED,
+        "keyboard": "qwerty",
+    }
     assert digest({"b": 1, "a": 2}) == digest({"a": 2, "b": 1})
 
 
@@ -60,7 +71,11 @@ async def test_audit_records_calls_with_outcomes_digests_and_opted_in_arguments(
             await session.call_tool("echo", {"message": "6th"})
     records = _records(audit_file)
     assert [(r["tool"], r["outcome"]) for r in records] == [
-        ("echo", "ok"), ("note", "ok"), ("nap", "timeout"), ("get_time", "tool_error"), ("echo", "ok"),
+        ("echo", "ok"),
+        ("note", "ok"),
+        ("nap", "timeout"),
+        ("get_time", "tool_error"),
+        ("echo", "ok"),
         ("echo", "rate_limited"),
     ]
     for record in records:
@@ -100,8 +115,14 @@ async def test_a_session_with_real_secrets_leaves_none_in_any_log_line(tmp_path:
             jwt_token = issuer.token(issuer.keys[1], server.url, scope="core:read")
             expired_jwt = issuer.token(issuer.keys[0], server.url, exp=int(time.time()) - 100)
             opaque = "opaque-7Yq2LmNx"
-            issuer.opaque_tokens[opaque] = {"active": True, "scope": "core:read", "sub": "carol", "aud": server.url,
-                                            "iss": issuer.url, "exp": int(time.time()) + 60}
+            issuer.opaque_tokens[opaque] = {
+                "active": True,
+                "scope": "core:read",
+                "sub": "carol",
+                "aud": server.url,
+                "iss": issuer.url,
+                "exp": int(time.time()) + 60,
+            }
             wrong_key = good.key[:-6] + "AAAAAA"
             headers = {**bearer(good.key), "traceparent": TRACEPARENT, "X-Request-Id": "req-42"}
             for mode in ("legacy", "2026-07-28"):
@@ -116,8 +137,11 @@ async def test_a_session_with_real_secrets_leaves_none_in_any_log_line(tmp_path:
             # A raw request: no SDK client that could add its own trace context to `_meta`
             # (it does once any test in this process installed an OpenTelemetry provider).
             wire_headers, wire_body = modern_call("echo", {"message": "traced"})
-            traced_call = httpx.post(server.url, json=wire_body, headers={
-                **wire_headers, **bearer(good.key), "traceparent": TRACEPARENT, "X-Request-Id": "req-43"})
+            traced_call = httpx.post(
+                server.url,
+                json=wire_body,
+                headers={**wire_headers, **bearer(good.key), "traceparent": TRACEPARENT, "X-Request-Id": "req-43"},
+            )
             assert traced_call.status_code == 200, traced_call.text
             for credential in (wrong_key, expired_jwt, "opaque-not-active"):
                 assert post_call(server.url, bearer(credential), "echo", {"message": "x"}).status_code == 401
@@ -130,9 +154,15 @@ async def test_a_session_with_real_secrets_leaves_none_in_any_log_line(tmp_path:
     audit_text = audit_file.read_text()
     assert log.count("\n") > 20  # DEBUG: plenty of lines to search
     secrets = {
-        "api key": good.key, "api key secret": good.key[18:], "wrong api key": wrong_key[18:],
-        "limited key": limited.key[18:], "jwt": jwt_token, "jwt signature": jwt_token.rsplit(".", 1)[1],
-        "expired jwt": expired_jwt.rsplit(".", 1)[1], "opaque token": opaque, "introspection secret (file)": client_secret,
+        "api key": good.key,
+        "api key secret": good.key[18:],
+        "wrong api key": wrong_key[18:],
+        "limited key": limited.key[18:],
+        "jwt": jwt_token,
+        "jwt signature": jwt_token.rsplit(".", 1)[1],
+        "expired jwt": expired_jwt.rsplit(".", 1)[1],
+        "opaque token": opaque,
+        "introspection secret (file)": client_secret,
     }
     for line in (log + audit_text).splitlines():
         for name, secret in secrets.items():

@@ -28,17 +28,27 @@ async def _keys(path: Path, **scopes: list[str]) -> dict[str, str]:
 
 
 async def test_each_caller_sees_and_calls_only_what_it_may(tmp_path: Path) -> None:
-    keys = await _keys(tmp_path / "keys.json", reader=["core:read"], writer=["core:read", "slowtest:read", "slowtest:write"],
-                       timekeeper=["time:read", "core:read"], limited=["*"], denied=["*"], nothing=["*"])
-    config = settings(auth={
-        "modes": "api_keys", "api_keys": {"file": str(tmp_path / "keys.json")},
-        "tool_scopes": {"get_time": ["time:read"]},
-        "principals": {
-            "key-name:limited": {"allow_tools": ["echo", "n*"], "deny_tools": ["note"]},
-            "key-name:denied": {"deny_tools": ["n*", "hold"]},
-            "key-name:nothing": {"allow_tools": []},
-        },
-    })
+    keys = await _keys(
+        tmp_path / "keys.json",
+        reader=["core:read"],
+        writer=["core:read", "slowtest:read", "slowtest:write"],
+        timekeeper=["time:read", "core:read"],
+        limited=["*"],
+        denied=["*"],
+        nothing=["*"],
+    )
+    config = settings(
+        auth={
+            "modes": "api_keys",
+            "api_keys": {"file": str(tmp_path / "keys.json")},
+            "tool_scopes": {"get_time": ["time:read"]},
+            "principals": {
+                "key-name:limited": {"allow_tools": ["echo", "n*"], "deny_tools": ["note"]},
+                "key-name:denied": {"deny_tools": ["n*", "hold"]},
+                "key-name:nothing": {"allow_tools": []},
+            },
+        }
+    )
     expected = {
         "reader": {"echo", "health_check"},
         "writer": {"echo", "health_check", "nap", "note", "hold"},
@@ -57,7 +67,9 @@ async def test_each_caller_sees_and_calls_only_what_it_may(tmp_path: Path) -> No
                         assert listed.cache_scope == "private"
         reader_refused = await refused(server.url, bearer(keys["reader"]), tool="get_time")
         assert reader_refused.message == "tool 'get_time' needs scope 'time:read', which this credential does not have"
-        limited_refused = await refused(server.url, bearer(keys["limited"]), "2026-07-28", tool="note", arguments={"text": "x"})
+        limited_refused = await refused(
+            server.url, bearer(keys["limited"]), "2026-07-28", tool="note", arguments={"text": "x"}
+        )
         assert "tool 'note' is not allowed for key:" in limited_refused.message
         response = post_call(server.url, bearer(keys["limited"]), "get_time")
         assert response.status_code == 403 and "not allowed" in response.json()["error"]["message"]
@@ -70,8 +82,12 @@ async def test_each_caller_sees_and_calls_only_what_it_may(tmp_path: Path) -> No
 async def test_a_session_belongs_to_the_principal_that_opened_it(tmp_path: Path) -> None:
     keys = await _keys(tmp_path / "keys.json", alice=["*"], bob=["*"])
     config = settings(auth={"modes": "api_keys", "api_keys": {"file": str(tmp_path / "keys.json")}})
-    init = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-        "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+    }
     listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
     with serving(config) as server, httpx.Client(timeout=10) as http:
         opened = http.post(server.url, json=init, headers={**ACCEPT, **bearer(keys["alice"])})
@@ -92,9 +108,13 @@ def test_config_naming_unknown_tools_is_refused_at_startup() -> None:
 
 async def test_stdio_runs_as_the_configured_local_principal() -> None:
     params = StdioServerParameters(
-        command=MCPCLOUD, args=["serve", "--transport", "stdio"],
-        env=server_env(MCPCLOUD_AUTH__LOCAL_PRINCIPAL="desk", MCPCLOUD_AUTH__LOCAL_SCOPES=json.dumps(["core:read"]),
-                       MCPCLOUD_AUTH__TOOL_SCOPES=json.dumps({"get_time": ["time:read"]})),
+        command=MCPCLOUD,
+        args=["serve", "--transport", "stdio"],
+        env=server_env(
+            MCPCLOUD_AUTH__LOCAL_PRINCIPAL="desk",
+            MCPCLOUD_AUTH__LOCAL_SCOPES=json.dumps(["core:read"]),
+            MCPCLOUD_AUTH__TOOL_SCOPES=json.dumps({"get_time": ["time:read"]}),
+        ),
     )
     async with Client(params) as session:
         assert {t.name for t in (await session.list_tools()).tools} == {"echo", "health_check"}
@@ -119,9 +139,20 @@ async def test_routing_headers_that_lie_about_the_tool_do_not_bypass_authorizati
         # Legacy era: such headers mean nothing to the SDK; the gate ignores them and reads the body.
         init_headers, init = legacy_initialize()
         opened = http.post(server.url, json=init, headers={**init_headers, **bearer(keys["reader"])})
-        session = {**ACCEPT, **bearer(keys["reader"]), "Mcp-Session-Id": opened.headers["mcp-session-id"],
-                   "MCP-Protocol-Version": "2025-11-25", "Mcp-Method": "tools/list", "Mcp-Name": "echo"}
-        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "note", "arguments": {"text": "x"}}}
+        session = {
+            **ACCEPT,
+            **bearer(keys["reader"]),
+            "Mcp-Session-Id": opened.headers["mcp-session-id"],
+            "MCP-Protocol-Version": "2025-11-25",
+            "Mcp-Method": "tools/list",
+            "Mcp-Name": "echo",
+        }
+        call = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "note", "arguments": {"text": "x"}},
+        }
         legacy = http.post(server.url, json=call, headers=session)
         assert legacy.status_code == 403 and "needs scope 'slowtest:write'" in legacy.text
         # Honest requests still work.

@@ -38,8 +38,10 @@ async def _two_keys(path: Path) -> tuple[str, str]:
 
 async def test_http_rate_limit_is_429_with_retry_after_per_principal_and_per_tool(tmp_path: Path) -> None:
     first, second = await _two_keys(tmp_path / "keys.json")
-    config = settings(auth={"modes": "api_keys", "api_keys": {"file": str(tmp_path / "keys.json")}},
-                      limits={"rate": "3/hour", "tool_rates": {"get_time": "1/hour"}})
+    config = settings(
+        auth={"modes": "api_keys", "api_keys": {"file": str(tmp_path / "keys.json")}},
+        limits={"rate": "3/hour", "tool_rates": {"get_time": "1/hour"}},
+    )
     with serving(config) as server:
         async with connected(server.url, bearer(first)) as session:
             assert (await session.call_tool("get_time", {})).is_error is False
@@ -59,8 +61,9 @@ async def test_http_rate_limit_is_429_with_retry_after_per_principal_and_per_too
 
 
 async def test_stdio_rate_limit_is_a_json_rpc_error_with_the_retry_delay() -> None:
-    params = StdioServerParameters(command=MCPCLOUD, args=["serve", "--transport", "stdio"],
-                                   env=server_env(MCPCLOUD_LIMITS__RATE="2/hour"))
+    params = StdioServerParameters(
+        command=MCPCLOUD, args=["serve", "--transport", "stdio"], env=server_env(MCPCLOUD_LIMITS__RATE="2/hour")
+    )
     async with Client(params) as session:
         for n in range(2):
             assert (await session.call_tool("echo", {"message": str(n)})).content[0].text == str(n)
@@ -82,9 +85,12 @@ async def test_two_processes_share_one_redis_budget_and_key_store(
     await keys.add(new.record)
     key = new.key
     env = {
-        "MCPCLOUD_AUTH__MODES": "api_keys", "MCPCLOUD_AUTH__API_KEYS__STORE": "redis",
-        "MCPCLOUD_LIMITS__BACKEND": "redis", "MCPCLOUD_LIMITS__RATE": "3/hour",
-        "MCPCLOUD_REDIS__URL": redis_url, "MCPCLOUD_REDIS__KEY_PREFIX": redis_prefix,
+        "MCPCLOUD_AUTH__MODES": "api_keys",
+        "MCPCLOUD_AUTH__API_KEYS__STORE": "redis",
+        "MCPCLOUD_LIMITS__BACKEND": "redis",
+        "MCPCLOUD_LIMITS__RATE": "3/hour",
+        "MCPCLOUD_REDIS__URL": redis_url,
+        "MCPCLOUD_REDIS__KEY_PREFIX": redis_prefix,
     }
     try:
         with subprocess_servers(tmp_path, env, count=2) as (a, b):
@@ -108,8 +114,9 @@ async def test_two_processes_share_one_redis_budget_and_key_store(
 
 async def test_concurrency_cap_per_principal_over_http(tmp_path: Path) -> None:
     first, second = await _two_keys(tmp_path / "keys.json")
-    config = settings(auth={"modes": "api_keys", "api_keys": {"file": str(tmp_path / "keys.json")}},
-                      limits={"concurrency": 1})
+    config = settings(
+        auth={"modes": "api_keys", "api_keys": {"file": str(tmp_path / "keys.json")}}, limits={"concurrency": 1}
+    )
     started, release = hold_events("http-cap")
     with serving(config) as server:
         async with connected(server.url, bearer(first)) as session, anyio.create_task_group() as tg:
@@ -174,12 +181,15 @@ async def test_oversized_arguments_are_refused_naming_the_limit() -> None:
                 assert (await session.call_tool("echo", {"message": "small"})).content[0].text == "small"
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"limits": {"rate": "lots"}}, "limits.rate: 'lots' is not a rate"),
-    ({"limits": {"tool_rates": {"echo": "5 per minute"}}}, "limits.tool_rates.echo"),
-    ({"limits": {"tool_rates": {"nope": "5/minute"}}}, "limits.tool_rates.nope: no enabled tool"),
-    ({"limits": {"tool_timeouts": {"nope": 1}}}, "limits.tool_timeouts.nope: no enabled tool"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"limits": {"rate": "lots"}}, "limits.rate: 'lots' is not a rate"),
+        ({"limits": {"tool_rates": {"echo": "5 per minute"}}}, "limits.tool_rates.echo"),
+        ({"limits": {"tool_rates": {"nope": "5/minute"}}}, "limits.tool_rates.nope: no enabled tool"),
+        ({"limits": {"tool_timeouts": {"nope": 1}}}, "limits.tool_timeouts.nope: no enabled tool"),
+    ],
+)
 def test_bad_limits_are_refused_at_startup(overrides: dict, message: str) -> None:  # type: ignore[type-arg]
     from mcpcloud.errors import ConfigError
 
@@ -187,9 +197,15 @@ def test_bad_limits_are_refused_at_startup(overrides: dict, message: str) -> Non
         _in_process_build(**overrides)
 
 
-@pytest.mark.parametrize("text, burst, count, period", [
-    ("60/minute", None, 60, 60.0), ("1/hour", None, 1, 3600.0), ("5/10 minutes", 2, 5, 600.0), ("7/day", None, 7, 86400.0),
-])
+@pytest.mark.parametrize(
+    "text, burst, count, period",
+    [
+        ("60/minute", None, 60, 60.0),
+        ("1/hour", None, 1, 3600.0),
+        ("5/10 minutes", 2, 5, 600.0),
+        ("7/day", None, 7, 86400.0),
+    ],
+)
 def test_rates_parse(text: str, burst: int | None, count: int, period: float) -> None:
     rate = Rate.parse(text, burst)
     assert (rate.count, rate.period_seconds, rate.burst) == (count, period, burst or count)

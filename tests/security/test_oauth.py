@@ -76,10 +76,12 @@ def _bad_tokens(issuer: Issuer, aud: str) -> dict[str, tuple[str, str]]:
         "wrong issuer": (issuer.token(rsa, aud, iss="https://evil.example"), "issuer is not"),
         "alg none": (issuer.unsigned(rsa.kid, aud), "algorithm 'none' is not accepted"),
         "HS256 with the public key": (
-            issuer.unsigned(rsa.kid, aud, alg="HS256", secret=rsa.public_pem), "algorithm 'HS256' is not accepted"
+            issuer.unsigned(rsa.kid, aud, alg="HS256", secret=rsa.public_pem),
+            "algorithm 'HS256' is not accepted",
         ),
         "RS256 under an EC key's kid": (
-            issuer.token(SigningKey(issuer.keys[1].kid, "RS256", rsa.private), aud), "does not match the signing key's type"
+            issuer.token(SigningKey(issuer.keys[1].kid, "RS256", rsa.private), aud),
+            "does not match the signing key's type",
         ),
         "tampered signature": (f"{head}.{payload}.{signature[:-6]}AAAAAA", "signature does not verify"),
         "tampered payload": (f"{head}.{tampered_payload}.{signature}", "signature does not verify"),
@@ -143,7 +145,9 @@ async def test_missing_scope_is_403_insufficient_scope_naming_it(server: InProce
     assert 'error="insufficient_scope"' in challenge and 'scope="slowtest:write"' in challenge
     for mode in ("legacy", "2026-07-28"):
         error = await refused(server.url, bearer(token), mode, tool="note", arguments={"text": "hi"})
-        assert "needs scope 'slowtest:write'" in error.message and error.error.data == {"requiredScope": "slowtest:write"}
+        assert "needs scope 'slowtest:write'" in error.message and error.error.data == {
+            "requiredScope": "slowtest:write"
+        }
     writer = issuer.token(issuer.keys[0], audience(server), scope="slowtest:write")
     async with connected(server.url, bearer(writer)) as session:
         assert (await session.call_tool("note", {"text": "hi"})).content[0].text == "noted 2 characters"
@@ -212,13 +216,27 @@ async def test_opaque_tokens_through_introspection(issuer: Issuer, tmp_path) -> 
     secret_file = tmp_path / "introspection-secret"
     secret_file.write_text("s3cr3t-introspection\n")
     issuer.introspection_auth = ("mcpcloud", "s3cr3t-introspection")
-    config = settings(auth={"modes": "oauth", "oauth": {
-        "issuer": issuer.url, "introspection_url": f"{issuer.url}/introspect",
-        "introspection_client_id": "mcpcloud", "introspection_client_secret_file": str(secret_file)}})
+    config = settings(
+        auth={
+            "modes": "oauth",
+            "oauth": {
+                "issuer": issuer.url,
+                "introspection_url": f"{issuer.url}/introspect",
+                "introspection_client_id": "mcpcloud",
+                "introspection_client_secret_file": str(secret_file),
+            },
+        }
+    )
     with serving(config) as server:
-        issuer.opaque_tokens["opaque-good"] = {"active": True, "scope": "core:read", "sub": "bob",
-                                               "client_id": "cli", "aud": server.url, "iss": issuer.url,
-                                               "exp": int(time.time()) + 60}
+        issuer.opaque_tokens["opaque-good"] = {
+            "active": True,
+            "scope": "core:read",
+            "sub": "bob",
+            "client_id": "cli",
+            "aud": server.url,
+            "iss": issuer.url,
+            "exp": int(time.time()) + 60,
+        }
         issuer.opaque_tokens["opaque-other-audience"] = {**issuer.opaque_tokens["opaque-good"], "aud": "https://x"}
         async with connected(server.url, bearer("opaque-good")) as session:
             assert (await session.call_tool("echo", {"message": "op"})).content[0].text == "op"
@@ -243,7 +261,11 @@ async def test_each_post_of_a_legacy_session_is_authorized_with_its_own_token(
     call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "note", "arguments": {"text": "x"}}}
     with httpx.Client(timeout=10) as http:
         opened = http.post(server.url, json=init, headers={**init_headers, **bearer(narrow)})
-        session = {**init_headers, "Mcp-Session-Id": opened.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}
+        session = {
+            **init_headers,
+            "Mcp-Session-Id": opened.headers["mcp-session-id"],
+            "MCP-Protocol-Version": "2025-11-25",
+        }
         assert http.post(server.url, json=call, headers={**session, **bearer(narrow)}).status_code == 403
         assert http.post(server.url, json=call, headers={**session, **bearer(someone_else)}).status_code == 404
         stepped_up = http.post(server.url, json=call, headers={**session, **bearer(wider)})

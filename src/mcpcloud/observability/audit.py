@@ -56,16 +56,35 @@ class AuditLog:
             old.close()
         self.logger.handlers[:] = [handler]
 
-    def record_call(self, call: Call, outcome: str, *, duration_ms: float | None = None,
-                    detail: str | None = None) -> None:
+    def record_call(
+        self, call: Call, outcome: str, *, duration_ms: float | None = None, detail: str | None = None
+    ) -> None:
         """The record of one decided call: what the engine settles, whichever face saw the call."""
-        self.record(outcome, principal=call.principal.audit_fields(), kind=call.kind, name=call.name,
-                    arguments=call.arguments, duration_ms=duration_ms, request_id=call.request_id,
-                    trace_id=call.trace_id, detail=detail)
+        self.record(
+            outcome,
+            principal=call.principal.audit_fields(),
+            kind=call.kind,
+            name=call.name,
+            arguments=call.arguments,
+            duration_ms=duration_ms,
+            request_id=call.request_id,
+            trace_id=call.trace_id,
+            detail=detail,
+        )
 
-    def record(self, outcome: str, *, principal: dict[str, str] | None, kind: str = "tool", name: str | None = None,
-               arguments: Any = None, duration_ms: float | None = None, request_id: Any = None,
-               trace_id: str | None = None, detail: str | None = None) -> None:
+    def record(
+        self,
+        outcome: str,
+        *,
+        principal: dict[str, str] | None,
+        kind: str = "tool",
+        name: str | None = None,
+        arguments: Any = None,
+        duration_ms: float | None = None,
+        request_id: Any = None,
+        trace_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         entry: dict[str, Any] = {
             "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "event": "audit",

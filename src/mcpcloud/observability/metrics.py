@@ -39,9 +39,7 @@ LATENCY_BUCKETS = (
     0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 25.0, 60.0,
 )  # fmt: skip
 
-RATE_LIMITED = Counter(
-    "mcpcloud_rate_limit_rejections", "Requests refused by a rate limit, by tool.", ("tool",)
-)
+RATE_LIMITED = Counter("mcpcloud_rate_limit_rejections", "Requests refused by a rate limit, by tool.", ("tool",))
 AUTH_FAILURES = Counter(
     "mcpcloud_auth_failures",
     "Refused credentials or permissions, by reason (e.g. missing, invalid, expired, forbidden).",
@@ -54,7 +52,9 @@ PACK_READY = Gauge(
     multiprocess_mode="livemin",
 )
 READY = Gauge(
-    "mcpcloud_ready", "1 when /readyz answers 200 (started, not draining, all packs ready).", multiprocess_mode="livemin"
+    "mcpcloud_ready",
+    "1 when /readyz answers 200 (started, not draining, all packs ready).",
+    multiprocess_mode="livemin",
 )
 BUILD_INFO = Gauge(
     "mcpcloud_build_info",
@@ -84,13 +84,12 @@ STATE_UNAVAILABLE = Counter(
     ("feature", "action"),
 )
 REDIS_UP = Gauge(
-    "mcpcloud_redis_up", "1 when the last readiness check reached Redis, else 0 (absent without redis.url).",
+    "mcpcloud_redis_up",
+    "1 when the last readiness check reached Redis, else 0 (absent without redis.url).",
     multiprocess_mode="livemin",
 )
 
-BUILD_INFO.labels(
-    __version__, version("mcp"), ",".join(SUPPORTED_PROTOCOL_VERSIONS), platform.python_version()
-).set(1)
+BUILD_INFO.labels(__version__, version("mcp"), ",".join(SUPPORTED_PROTOCOL_VERSIONS), platform.python_version()).set(1)
 
 
 def record_auth_failure(reason: str) -> None:

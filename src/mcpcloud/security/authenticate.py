@@ -28,8 +28,9 @@ from mcpcloud.state.errors import StateUnavailable
 class Authentication:
     """The configured verifiers, and the challenge a refused caller gets."""
 
-    def __init__(self, api_keys: ApiKeyVerifier | None, oauth: OAuthVerifier | None, resource: str,
-                 scopes: list[str]) -> None:
+    def __init__(
+        self, api_keys: ApiKeyVerifier | None, oauth: OAuthVerifier | None, resource: str, scopes: list[str]
+    ) -> None:
         self.api_keys = api_keys
         self.oauth = oauth
         self.resource = resource
@@ -105,14 +106,21 @@ class Authenticator:
         except IssuerUnavailable as exc:
             self._audit(UNAVAILABLE, str(exc), headers)
             record_auth_failure("issuer_unavailable")
-            await _unavailable(f"{exc}; the token cannot be verified now, retry later", "token issuer unreachable", 5,
-                               scope, receive, send)
+            await _unavailable(
+                f"{exc}; the token cannot be verified now, retry later",
+                "token issuer unreachable",
+                5,
+                scope,
+                receive,
+                send,
+            )
             return
         except StateUnavailable as exc:  # the API-key store (Redis) cannot answer
             self._audit(UNAVAILABLE, str(exc), headers)
             record_auth_failure("state_unavailable")
-            await _unavailable(f"{exc}; retry after {exc.retry_after} s", exc.cause, exc.retry_after,
-                               scope, receive, send)
+            await _unavailable(
+                f"{exc}; retry after {exc.retry_after} s", exc.cause, exc.retry_after, scope, receive, send
+            )
             return
         user = attach(scope, principal)
         # The SDK binds 2026-07-28 request state (MRTR) to the principal through this context variable.
@@ -129,7 +137,10 @@ class Authenticator:
 
 async def _unavailable(message: str, cause: str, retry_after: int, scope: Scope, receive: Receive, send: Send) -> None:
     response = json_rpc_error_response(
-        503, message, code=UNAVAILABLE_CODE, headers={"Retry-After": str(retry_after)},
+        503,
+        message,
+        code=UNAVAILABLE_CODE,
+        headers={"Retry-After": str(retry_after)},
         data={"cause": cause, "retryAfterSeconds": retry_after},
     )
     await response(scope, receive, send)

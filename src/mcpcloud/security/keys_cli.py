@@ -43,7 +43,10 @@ def _run(config_file: str | None, action: Any) -> Any:
 
 
 _config_option = click.option(
-    "--config", "config_file", type=click.Path(dir_okay=False), envvar="MCPCLOUD_CONFIG",
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    envvar="MCPCLOUD_CONFIG",
     help="TOML configuration file; [auth.api_keys] picks the store (env MCPCLOUD_CONFIG).",
 )
 
@@ -76,8 +79,11 @@ def create(name: str, scopes: str, expires: str | None, config_file: str | None)
         await store.add(new.record)
 
     _run(config_file, add)
-    click.echo(f"created key {new.record.id} ({new.record.name}); scopes: {' '.join(new.record.scopes)}; "
-               f"expires: {new.record.expires_at or 'never'}. It is shown only now:", err=True)
+    click.echo(
+        f"created key {new.record.id} ({new.record.name}); scopes: {' '.join(new.record.scopes)}; "
+        f"expires: {new.record.expires_at or 'never'}. It is shown only now:",
+        err=True,
+    )
     click.echo(new.key)
 
 
@@ -101,8 +107,14 @@ def list_keys(as_json: bool, config_file: str | None) -> None:
     for column in ("id", "name", "scopes", "created", "expires", "revoked"):
         table.add_column(column)
     for r in rows:
-        table.add_row(str(r["id"]), str(r["name"]), " ".join(r["scopes"]), str(r["created_at"]),  # type: ignore[arg-type]
-                      str(r["expires_at"] or "never"), str(r["revoked_at"] or ""))
+        table.add_row(
+            str(r["id"]),
+            str(r["name"]),
+            " ".join(r["scopes"]),
+            str(r["created_at"]),  # type: ignore[arg-type]
+            str(r["expires_at"] or "never"),
+            str(r["revoked_at"] or ""),
+        )
     Console().print(table)
 
 
@@ -129,7 +141,9 @@ def revoke(key_id: str, config_file: str | None) -> None:
 
 
 @keys.command("export")
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (mode 0600) instead of stdout.")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False), help="Write to this file (mode 0600) instead of stdout."
+)
 @_config_option
 def export_keys(output: str | None, config_file: str | None) -> None:
     """Write every key record (hashes, never keys) as JSON: the backup `keys import` restores."""

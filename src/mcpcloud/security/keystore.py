@@ -161,5 +161,7 @@ def key_store(settings: Settings) -> KeyStore:
     if settings.auth.api_keys.store == "redis":
         from mcpcloud.state.redis import redis_client
 
-        return RedisKeyStore(redis_client(settings.redis), settings.redis.key_prefix, settings.redis.retry_after_seconds)
+        return RedisKeyStore(
+            redis_client(settings.redis), settings.redis.key_prefix, settings.redis.retry_after_seconds
+        )
     return FileKeyStore(Path(settings.auth.api_keys.file))

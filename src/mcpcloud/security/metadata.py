@@ -17,8 +17,13 @@ def metadata_url(resource: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, WELL_KNOWN + parts.path.rstrip("/"), "", ""))
 
 
-def challenge(resource_metadata: str | None, scopes: list[str], error: str | None = None,
-              description: str | None = None, realm: str = "mcpcloud") -> str:
+def challenge(
+    resource_metadata: str | None,
+    scopes: list[str],
+    error: str | None = None,
+    description: str | None = None,
+    realm: str = "mcpcloud",
+) -> str:
     parts = [f'realm="{realm}"']
     if resource_metadata:
         parts.append(f'resource_metadata="{resource_metadata}"')

@@ -123,7 +123,9 @@ class OAuthVerifier:
             raise InvalidToken("malformed JWT") from None
         alg = header.get("alg")
         if alg not in self.settings.algorithms:
-            raise InvalidToken(f"JWT algorithm {alg!r} is not accepted (accepted: {', '.join(self.settings.algorithms)})")
+            raise InvalidToken(
+                f"JWT algorithm {alg!r} is not accepted (accepted: {', '.join(self.settings.algorithms)})"
+            )
         jwk = await self.jwks.key_for(header.get("kid"))
         if jwk.get("kty") != _KEY_TYPES.get(str(alg)[:2]):
             raise InvalidToken(f"JWT algorithm {alg!r} does not match the signing key's type")

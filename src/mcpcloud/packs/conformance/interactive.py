@@ -97,7 +97,9 @@ class Sep1330Enums(BaseModel):
     untitledSingle: Literal["option1", "option2", "option3"] = Field(description="Untitled single-select")  # noqa: N815
     titledSingle: str = Field(  # noqa: N815
         description="Titled single-select",
-        json_schema_extra={"oneOf": _titled({"value1": "First Option", "value2": "Second Option", "value3": "Third Option"})},
+        json_schema_extra={
+            "oneOf": _titled({"value1": "First Option", "value2": "Second Option", "value3": "Third Option"})
+        },
     )
     legacyEnum: str = Field(  # noqa: N815
         description="Legacy titled enum (enumNames, deprecated)",

@@ -38,7 +38,9 @@ WRITE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_
 DatabaseName = Annotated[str | None, Field(description="A configured database name; optional when there is only one.")]
 SqlParams = Annotated[
     list[Any] | dict[str, Any] | None,
-    Field(description="Bound parameters: a list for `%s` (PostgreSQL) / `?` (SQLite), a dict for `%(name)s` / `:name`."),
+    Field(
+        description="Bound parameters: a list for `%s` (PostgreSQL) / `?` (SQLite), a dict for `%(name)s` / `:name`."
+    ),
 ]
 
 
@@ -145,7 +147,9 @@ def register(ctx: PackContext) -> None:
             offset = decode_cursor(cursor, digest) if cursor else 0
             read = engine.read(statement.sql, params, db.max_rows + 1, offset, db.max_result_bytes)
             fetched = await reported(read, DatabaseError)
-            return build_page(fetched, offset=offset, max_rows=db.max_rows, max_bytes=db.max_result_bytes, digest=digest)
+            return build_page(
+                fetched, offset=offset, max_rows=db.max_rows, max_bytes=db.max_result_bytes, digest=digest
+            )
         except PageError as exc:
             raise ToolError(str(exc)) from None
 
@@ -181,4 +185,3 @@ def _refuse_unless(check: Any) -> Any:
         return check()
     except RefusedStatement as exc:
         raise ToolError(f"refused: {exc}") from None
-

@@ -78,7 +78,11 @@ def parse_single(sql: str, dialect: str) -> tuple[Statement, exp.Expression]:
     if not sql.strip():
         raise RefusedStatement("the SQL is empty")
     try:
-        tree = [node for node in sqlglot.parse(sql, read=dialect) if node is not None and not isinstance(node, exp.Semicolon)]
+        tree = [
+            node
+            for node in sqlglot.parse(sql, read=dialect)
+            if node is not None and not isinstance(node, exp.Semicolon)
+        ]
     except (ParseError, TokenError) as exc:
         first = str(exc).splitlines()[0]
         raise RefusedStatement(f"cannot parse the SQL ({dialect}): {first}") from None
@@ -166,7 +170,7 @@ def _check_allowed_function(node: exp.Expression, dialect: str, extra: frozenset
         return  # None: an operator or keyword form (CASE, ->>, @>, AND), which only computes a value
     raise RefusedStatement(
         f"function {name}() is not allowed: query calls only functions known to be free of side effects; "
-        f"if {name}() is, add \"{name}\" to allowed_functions in {section}"
+        f'if {name}() is, add "{name}" to allowed_functions in {section}'
     )
 
 

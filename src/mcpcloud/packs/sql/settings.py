@@ -13,10 +13,14 @@ class DatabaseSettings(Section):
     url: str = Field(
         description="`sqlite:///relative/path.db`, `sqlite:////absolute/path.db` or `postgresql://user@host:5432/db`."
     )
-    password: SecretStr | None = Field(None, description="PostgreSQL password (or `password_file`), kept out of the URL.")
+    password: SecretStr | None = Field(
+        None, description="PostgreSQL password (or `password_file`), kept out of the URL."
+    )
     allow_writes: bool = Field(False, description="Offer this database to the `execute` tool (scope sql:write).")
     statement_timeout_seconds: float = Field(5.0, gt=0, le=3600, description="Longest any one statement may run.")
-    max_rows: int = Field(200, gt=0, le=100_000, description="Rows per page of `query`; the rest through `next_cursor`.")
+    max_rows: int = Field(
+        200, gt=0, le=100_000, description="Rows per page of `query`; the rest through `next_cursor`."
+    )
     max_result_bytes: int = Field(1_000_000, gt=0, description="Largest JSON size of one page of rows.")
     pool_min_size: int = Field(1, ge=0, description="PostgreSQL: connections kept open.")
     pool_max_size: int = Field(10, gt=0, description="PostgreSQL: most connections at once.")
@@ -75,5 +79,7 @@ class SqlSettings(Section):
     @model_validator(mode="after")
     def _at_least_one(self) -> SqlSettings:
         if not self.databases:
-            raise ValueError("databases: configure at least one, e.g. [pack.sql.databases.main] url = \"sqlite:///app.db\"")
+            raise ValueError(
+                'databases: configure at least one, e.g. [pack.sql.databases.main] url = "sqlite:///app.db"'
+            )
         return self

@@ -144,20 +144,28 @@ class SqliteEngine:
                 raise DatabaseError(f"no table or view named {table!r} (list_tables shows what exists)")
             quoted = _quote(table)
             columns = [
-                ColumnInfo(name=name, type=kind or "", nullable=not notnull and not pk, default=default, primary_key=pk > 0)
+                ColumnInfo(
+                    name=name, type=kind or "", nullable=not notnull and not pk, default=default, primary_key=pk > 0
+                )
                 for _, name, kind, notnull, default, pk, *_ in conn.execute(f"PRAGMA table_xinfo({quoted})")
             ]
             constraints = []
             keys = [c.name for c in columns if c.primary_key]
             if keys:
-                constraints.append(ConstraintInfo(name=None, kind="primary key", definition=f"PRIMARY KEY ({', '.join(keys)})"))
+                constraints.append(
+                    ConstraintInfo(name=None, kind="primary key", definition=f"PRIMARY KEY ({', '.join(keys)})")
+                )
             for _, _, target, source, dest, *_ in conn.execute(f"PRAGMA foreign_key_list({quoted})"):
                 constraints.append(
-                    ConstraintInfo(name=None, kind="foreign key", definition=f"FOREIGN KEY ({source}) REFERENCES {target}({dest})")
+                    ConstraintInfo(
+                        name=None, kind="foreign key", definition=f"FOREIGN KEY ({source}) REFERENCES {target}({dest})"
+                    )
                 )
             indexes = []
             for _, name, unique, *_ in conn.execute(f"PRAGMA index_list({quoted})"):
-                sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)).fetchone()
+                sql = conn.execute(
+                    "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+                ).fetchone()
                 cols = [row[2] for row in conn.execute(f"PRAGMA index_info({_quote(name)})")]
                 definition = sql[0] if sql and sql[0] else f"automatic index on ({', '.join(cols)})"
                 indexes.append(IndexInfo(name=name, unique=bool(unique), definition=definition))

@@ -31,7 +31,9 @@ def json_safe(value: Any) -> Any:
         return {"base64": base64.b64encode(bytes(value)).decode("ascii")}
     if isinstance(value, (uuid.UUID, ipaddress.IPv4Address, ipaddress.IPv6Address)):
         return str(value)
-    if isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface)):
+    if isinstance(
+        value, (ipaddress.IPv4Network, ipaddress.IPv6Network, ipaddress.IPv4Interface, ipaddress.IPv6Interface)
+    ):
         return str(value)
     if isinstance(value, dict):
         return {str(k): json_safe(v) for k, v in value.items()}

@@ -118,7 +118,9 @@ class Collections:
             if not doc.text.strip():
                 raise ToolError(f"document {doc.id!r} has empty text")
             if len(doc.text) > self.settings.max_text_chars:
-                raise ToolError(f"document {doc.id!r} has {len(doc.text)} characters; at most {self.settings.max_text_chars}")
+                raise ToolError(
+                    f"document {doc.id!r} has {len(doc.text)} characters; at most {self.settings.max_text_chars}"
+                )
         texts = [doc.text for doc in documents]
         vectors = await reported(self.embedder.embed_documents(texts), EmbeddingError, prefix="embedding failed: ")
         info = await reported(self.store.get_collection(collection), StoreError)
@@ -130,7 +132,11 @@ class Collections:
             self._check_compatible(info, vectors.shape[1])
         await reported(self.store.upsert(collection, documents, vectors), StoreError)
         return UpsertResult(
-            collection=collection, upserted=len(documents), created=created, model=self.embedder.model_id, dimension=vectors.shape[1]
+            collection=collection,
+            upserted=len(documents),
+            created=created,
+            model=self.embedder.model_id,
+            dimension=vectors.shape[1],
         )
 
     async def search(self, collection: str, query: str, k: int, where: MetadataFilter | None) -> list[Hit]:
@@ -148,7 +154,9 @@ class Collections:
         await self._existing(collection)
         if not ids:
             raise ToolError("ids is empty: give the ids of the documents to delete")
-        return DeleteResult(collection=collection, deleted=await reported(self.store.delete(collection, ids), StoreError))
+        return DeleteResult(
+            collection=collection, deleted=await reported(self.store.delete(collection, ids), StoreError)
+        )
 
     async def _existing(self, collection: str) -> CollectionInfo:
         _check_name(collection)
@@ -213,4 +221,3 @@ def _check_filter(where: MetadataFilter | None) -> None:
     for key, wanted in (where or {}).items():
         if isinstance(wanted, list) and not wanted:
             raise ToolError(f"filter {key!r}: an empty list matches nothing; give at least one value")
-

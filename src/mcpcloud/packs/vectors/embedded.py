@@ -82,7 +82,9 @@ class EmbeddedStore:
         async with self._write_lock:
             await anyio.to_thread.run_sync(
                 self._db_call,
-                lambda db: db.execute("INSERT INTO collections (name, model, dimension) VALUES (?, ?, ?)", (name, model, dimension)),
+                lambda db: db.execute(
+                    "INSERT INTO collections (name, model, dimension) VALUES (?, ?, ?)", (name, model, dimension)
+                ),
             )
             info = CollectionInfo(name=name, model=model, dimension=dimension, count=0)
             self._collections[name] = Snapshot(info=info, matrix=np.zeros((0, dimension), dtype=np.float32))
@@ -155,7 +157,9 @@ class EmbeddedStore:
             db.executescript(SCHEMA)
             snapshots = {}
             for name, model, dimension in db.execute("SELECT name, model, dimension FROM collections").fetchall():
-                rows = db.execute("SELECT id, text, metadata, vector FROM documents WHERE collection = ?", (name,)).fetchall()
+                rows = db.execute(
+                    "SELECT id, text, metadata, vector FROM documents WHERE collection = ?", (name,)
+                ).fetchall()
                 matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(len(rows), dimension)
                 snapshots[name] = Snapshot(
                     info=CollectionInfo(name=name, model=model, dimension=dimension, count=len(rows)),

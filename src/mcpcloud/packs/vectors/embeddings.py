@@ -94,7 +94,9 @@ class LocalEmbedder:
             computed = dict(zip(missing, fresh, strict=True))
             for text, vector in computed.items():
                 self._recent.put((is_query, text), vector)
-            known = [vector if vector is not None else computed[text] for text, vector in zip(texts, known, strict=True)]
+            known = [
+                vector if vector is not None else computed[text] for text, vector in zip(texts, known, strict=True)
+            ]
         return np.vstack(known)
 
     def _encode_sync(self, texts: list[str], is_query: bool) -> np.ndarray:
@@ -116,7 +118,10 @@ class OpenAIEmbedder:
         self.model_id = f"openai/{settings.model}"
         headers = {"Authorization": f"Bearer {settings.api_key.get_secret_value()}"} if settings.api_key else {}
         self._client = httpx.AsyncClient(
-            base_url=settings.base_url.rstrip("/"), headers=headers, timeout=settings.timeout_seconds, transport=transport
+            base_url=settings.base_url.rstrip("/"),
+            headers=headers,
+            timeout=settings.timeout_seconds,
+            transport=transport,
         )
 
     async def embed_documents(self, texts: list[str]) -> np.ndarray:
@@ -138,11 +143,11 @@ class OpenAIEmbedder:
         try:
             response = await self._client.post("/embeddings", json=body)
         except httpx.HTTPError as exc:
-            raise EmbeddingError(f"embedding endpoint {self.settings.base_url} unreachable: {type(exc).__name__}") from None
-        if response.status_code != 200:
             raise EmbeddingError(
-                f"embedding endpoint answered {response.status_code}: {_error_message(response)}"
-            )
+                f"embedding endpoint {self.settings.base_url} unreachable: {type(exc).__name__}"
+            ) from None
+        if response.status_code != 200:
+            raise EmbeddingError(f"embedding endpoint answered {response.status_code}: {_error_message(response)}")
         try:
             data = sorted(response.json()["data"], key=lambda item: item["index"])
             vectors = np.array([item["embedding"] for item in data], dtype=np.float32)

@@ -67,18 +67,28 @@ class PgVectorStore:
     async def list_collections(self) -> list[CollectionInfo]:
         await self._ensure_schema()
         async with self._connection() as conn:
-            found = await (await conn.execute(sql.SQL("SELECT name, model, dimension FROM {} ORDER BY name").format(self._registry))).fetchall()
+            found = await (
+                await conn.execute(
+                    sql.SQL("SELECT name, model, dimension FROM {} ORDER BY name").format(self._registry)
+                )
+            ).fetchall()
             infos = []
             for name, model, dimension in found:
-                count = await (await conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._table(name)))).fetchone()
-                infos.append(CollectionInfo(name=name, model=model, dimension=dimension, count=count[0] if count else 0))
+                count = await (
+                    await conn.execute(sql.SQL("SELECT count(*) FROM {}").format(self._table(name)))
+                ).fetchone()
+                infos.append(
+                    CollectionInfo(name=name, model=model, dimension=dimension, count=count[0] if count else 0)
+                )
             return infos
 
     async def get_collection(self, name: str) -> CollectionInfo | None:
         await self._ensure_schema()
         async with self._connection() as conn:
             row = await (
-                await conn.execute(sql.SQL("SELECT model, dimension FROM {} WHERE name = %s").format(self._registry), (name,))
+                await conn.execute(
+                    sql.SQL("SELECT model, dimension FROM {} WHERE name = %s").format(self._registry), (name,)
+                )
             ).fetchone()
             if row is None:
                 return None
@@ -99,14 +109,12 @@ class PgVectorStore:
                     "embedding vector({}) NOT NULL)"
                 ).format(table, sql.Literal(dimension))
             )
-            await conn.execute(
-                sql.SQL("CREATE INDEX ON {} USING gin (metadata jsonb_path_ops)").format(table)
-            )
+            await conn.execute(sql.SQL("CREATE INDEX ON {} USING gin (metadata jsonb_path_ops)").format(table))
             if dimension <= HNSW_MAX_DIMENSION:
                 await conn.execute(
-                    sql.SQL("CREATE INDEX ON {} USING hnsw (embedding vector_cosine_ops) WITH (m = {}, ef_construction = {})").format(
-                        table, sql.Literal(self.hnsw_m), sql.Literal(self.hnsw_ef_construction)
-                    )
+                    sql.SQL(
+                        "CREATE INDEX ON {} USING hnsw (embedding vector_cosine_ops) WITH (m = {}, ef_construction = {})"
+                    ).format(table, sql.Literal(self.hnsw_m), sql.Literal(self.hnsw_ef_construction))
                 )
 
     async def upsert(self, name: str, documents: list[Document], vectors: np.ndarray) -> None:
@@ -128,7 +136,9 @@ class PgVectorStore:
             "SELECT id, text, metadata, 1 - (embedding <=> %s::vector) FROM {} {} ORDER BY embedding <=> %s::vector LIMIT %s"
         ).format(self._table(name), conditions)
         async with self._connection() as conn, conn.transaction():
-            await conn.execute(sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(self.hnsw_ef_search, k))))
+            await conn.execute(
+                sql.SQL("SET LOCAL hnsw.ef_search = {}").format(sql.Literal(max(self.hnsw_ef_search, k)))
+            )
             if where and self._iterative_scan:
                 await conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             found = await (await conn.execute(query, [literal, *params, literal, k])).fetchall()
@@ -154,9 +164,13 @@ class PgVectorStore:
         async with self._connection() as conn:
             await conn.set_autocommit(True)
             try:
-                available = await (await conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")).fetchone()
+                available = await (
+                    await conn.execute("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")
+                ).fetchone()
                 if available is None:
-                    raise StoreError("the PostgreSQL server has no pgvector extension installed (package postgresql-NN-pgvector)")
+                    raise StoreError(
+                        "the PostgreSQL server has no pgvector extension installed (package postgresql-NN-pgvector)"
+                    )
                 await conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
                 await conn.execute(
                     sql.SQL(
@@ -164,7 +178,9 @@ class PgVectorStore:
                         "dimension integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"
                     ).format(self._registry)
                 )
-                version = await (await conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")).fetchone()
+                version = await (
+                    await conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+                ).fetchone()
             finally:
                 await conn.set_autocommit(False)
         self._iterative_scan = version is not None and _version_tuple(version[0]) >= (0, 8)
@@ -198,5 +214,3 @@ def _filter_sql(where: MetadataFilter | None) -> tuple[sql.Composable, list[Any]
 
 def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
-
-

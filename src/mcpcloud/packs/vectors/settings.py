@@ -32,7 +32,9 @@ class EmbeddingSettings(Section):
 
 
 class PineconeSettings(Section):
-    host: str = Field(description="The index host from the Pinecone console: https://INDEX-PROJECT.svc.ENV.pinecone.io.")
+    host: str = Field(
+        description="The index host from the Pinecone console: https://INDEX-PROJECT.svc.ENV.pinecone.io."
+    )
     api_key: SecretStr = Field(description="Pinecone API key (or `api_key_file`).")
     timeout_seconds: float = Field(30.0, gt=0, description="Longest wait for one Pinecone request.")
 
@@ -46,7 +48,9 @@ class VectorSettings(Section):
     path: str = Field("mcpcloud-vectors.db", description="embedded: the SQLite file (created if missing).")
     url: str | None = Field(None, description="pgvector: postgresql://user@host:5432/db (password separately).")
     password: SecretStr | None = Field(None, description="pgvector: password (or `password_file`).")
-    schema_name: str = Field("public", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", description="pgvector: schema of the tables.")
+    schema_name: str = Field(
+        "public", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,62}$", description="pgvector: schema of the tables."
+    )
     pool_min_size: int = Field(1, ge=0)
     pool_max_size: int = Field(10, gt=0)
     pool_timeout_seconds: float = Field(10.0, gt=0)

@@ -64,4 +64,3 @@ class VectorStore(Protocol):
     async def delete(self, name: str, ids: list[str]) -> int:
         """Delete these ids; return how many existed."""
         ...
-
