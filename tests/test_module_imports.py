@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import MCPCLOUD, ROOT, server_env
+from tests.conftest import MCPCLOUD, ROOT, server_env, start_server
+from tests.wire import modern_call
 
 PACKAGE = ROOT / "src" / "mcpcloud"
 NOT_IMPORTABLE_ALONE = {"mcpcloud.__main__"}  # runs the CLI
@@ -80,24 +81,42 @@ def test_the_import_check_sees_a_cycle(tmp_path: Path) -> None:
     assert "ImportError" in done.stdout and "cyclic.b" in done.stdout
 
 
-HEAVY_OPTIONAL = re.compile(r"\|\s+(prometheus_client|redis|opentelemetry\.sdk|opentelemetry\.exporter)(\.|$)")
+HEAVY_OPTIONAL = re.compile(r"^(prometheus_client|redis|opentelemetry\.sdk|opentelemetry\.exporter)(\.|$)")
+# Commands and features a stdio `core` server never runs: the `keys` and `remotes` command groups
+# (the API-key store, the pin store) and API-key verification, which is HTTP-only.
+NOT_FOR_STDIO_CORE = (
+    "mcpcloud.security.keys_cli",
+    "mcpcloud.security.keystore",
+    "mcpcloud.security.apikeys",
+    "mcpcloud.remotes.cli",
+    "mcpcloud.remotes.pins",
+    "mcpcloud.http",
+    "mcpcloud.fastpath",
+)
 
 
-def optional_libraries_loaded(tmp_path: Path, **settings: str) -> list[str]:
-    """Which optional libraries a real `mcpcloud serve --transport stdio` imports before it reads EOF and exits."""
+def modules_loaded(tmp_path: Path, **settings: str) -> set[str]:
+    """Every module a real `mcpcloud serve --transport stdio` (pack `core`) imports to answer one `tools/call`."""
     env = server_env(MCPCLOUD_TRANSPORT="stdio", MCPCLOUD_PACKS="core", PYTHONPROFILEIMPORTTIME="1", **settings)
+    _, call = modern_call("echo", {"message": "imports"})
     done = subprocess.run(
         [MCPCLOUD, "serve"],
         env=env,
-        stdin=subprocess.DEVNULL,
+        input=json.dumps(call) + "\n",
         capture_output=True,
         text=True,
         timeout=120,
         cwd=tmp_path,
     )
-    timings = [line for line in done.stderr.splitlines() if line.startswith("import time:")]
-    assert any(line.rstrip().endswith("mcpcloud.server") for line in timings), done.stderr[-2000:]
-    return sorted({m.group(1) for line in timings if (m := HEAVY_OPTIONAL.search(line))})
+    answer = json.loads(done.stdout.splitlines()[0]) if done.stdout else None
+    assert answer and answer["result"]["content"][0]["text"] == "imports", (done.stdout, done.stderr[-2000:])
+    timings = [line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")]
+    assert "mcpcloud.server" in timings, done.stderr[-2000:]
+    return set(timings)
+
+
+def optional_libraries_loaded(tmp_path: Path, **settings: str) -> list[str]:
+    return sorted({m.group(1) for name in modules_loaded(tmp_path, **settings) if (m := HEAVY_OPTIONAL.search(name))})
 
 
 def test_stdio_cold_start_loads_no_metrics_tracing_sdk_or_redis(tmp_path: Path) -> None:
@@ -107,3 +126,28 @@ def test_stdio_cold_start_loads_no_metrics_tracing_sdk_or_redis(tmp_path: Path) 
         tmp_path, MCPCLOUD_OBSERVABILITY__TRACING__ENABLED="true", MCPCLOUD_OBSERVABILITY__TRACING__EXPORTER="console"
     )
     assert "opentelemetry.sdk" in traced  # (and redis: tracing instruments the redis client when it is installed)
+
+
+def test_stdio_core_server_imports_no_command_or_http_only_module(tmp_path: Path) -> None:
+    """The command groups the server does not run and the HTTP-only layers stay unimported on stdio."""
+    loaded = modules_loaded(tmp_path)
+    assert "mcpcloud.stdio" in loaded and "mcpcloud.cli" in loaded  # the check sees our own modules
+    assert sorted(loaded.intersection(NOT_FOR_STDIO_CORE)) == []
+
+
+def test_the_command_groups_load_when_named() -> None:
+    """Lazy is not missing: `--help` lists `keys` and `remotes`, and each runs when named."""
+    listing = subprocess.run([MCPCLOUD, "--help"], capture_output=True, text=True, timeout=60, env=server_env())
+    assert "keys " in listing.stdout and "remotes " in listing.stdout, listing.stdout
+    for group in ("keys", "remotes"):
+        done = subprocess.run([MCPCLOUD, group, "--help"], capture_output=True, text=True, timeout=60, env=server_env())
+        assert done.returncode == 0 and f"Usage: mcpcloud {group}" in done.stdout, done.stderr
+
+
+def test_http_server_without_oauth_loads_no_jwt_or_http_client(tmp_path: Path) -> None:
+    """PyJWT and httpx (~3.4 MiB of RSS) are OAuth's: a server without `oauth` in `auth.modes` never imports them."""
+    server = start_server(tmp_path, "--packs", "core", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    server.stop()
+    imported = {line.split("|")[-1].strip() for line in server.log().splitlines() if line.startswith("import time:")}
+    assert "mcpcloud.security.authenticate" in imported and "mcpcloud.http" in imported, server.log()[-2000:]
+    assert sorted(imported.intersection({"jwt", "httpx", "mcpcloud.security.oauth"})) == []

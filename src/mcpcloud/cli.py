@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from functools import wraps
+from importlib import import_module
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -62,7 +63,26 @@ def _config_errors_exit_2(fn: _F) -> _F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose heavier subcommand groups are imported only when named (or listed by --help).
+
+    `keys` pulls in the API-key store and `remotes` the client side of the SDK: a stdio server
+    spawned by a desktop client needs neither, and they were most of its cold start.
+    """
+
+    lazy = {"keys": "mcpcloud.security.keys_cli:keys", "remotes": "mcpcloud.remotes.cli:remotes"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, attribute = self.lazy[cmd_name].partition(":")
+            self.add_command(getattr(import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="mcpcloud")
 def main() -> None:
     """mcpcloud: one MCP server for your own machine (stdio) and for your team's cluster (HTTP).
@@ -188,24 +208,6 @@ def show_config(transport: str | None, host: str | None, port: int | None, **com
     settings = _load(transport=transport, host=host, port=port, **common)
     build(settings)  # validates the pack sections too
     click.echo(json.dumps(redacted(settings), indent=2))
-
-
-def _add_keys_group() -> None:
-    from mcpcloud.security.keys_cli import keys
-
-    main.add_command(keys)
-
-
-_add_keys_group()
-
-
-def _add_remotes_group() -> None:
-    from mcpcloud.remotes.cli import remotes
-
-    main.add_command(remotes)
-
-
-_add_remotes_group()
 
 
 @main.command("client-config")

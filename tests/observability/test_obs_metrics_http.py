@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from mcp import Client
@@ -80,6 +82,19 @@ def test_request_id_is_returned_and_a_forged_one_is_replaced(server_factory) -> 
     assert forged.headers["x-request-id"] != 'x", "level": "critical'
     assert len(forged.headers["x-request-id"]) == 32
     assert httpx.get(f"{server.base}/healthz").headers["x-request-id"] != forged.headers["x-request-id"]
+
+
+def test_access_log_line_keeps_its_exact_json_layout(server_factory) -> None:
+    """One JSON object per request, byte for byte what `json.dumps` writes (log shippers may match on it)."""
+    server = server_factory()
+    answered = httpx.get(f"{server.base}/nowhere", headers={"X-Request-ID": "layout-1"})
+    assert answered.status_code == 404
+    server.stop()
+    lines = [line for line in server.log_lines() if '"layout-1"' in line and '"http request"' in line]
+    assert len(lines) == 1, server.log_lines()[-20:]
+    record = json.loads(lines[0])
+    assert lines[0] == json.dumps(record)
+    assert (record["path"], record["status"], record["method"], record["level"]) == ("/nowhere", 404, "GET", "info")
 
 
 def test_metrics_behind_a_bearer_token(server_factory, tmp_path) -> None:

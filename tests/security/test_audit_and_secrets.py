@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -22,7 +23,8 @@ from security_helpers import (
 )
 from tests.wire import modern_call
 
-from mcpcloud.observability.audit import REDACTED, digest, redact
+from mcpcloud.config import AuditSettings
+from mcpcloud.observability.audit import REDACTED, AuditLog, digest, redact
 from mcpcloud.security.apikeys import mint
 from mcpcloud.security.keystore import FileKeyStore
 
@@ -84,6 +86,19 @@ async def test_audit_records_calls_with_outcomes_digests_and_opted_in_arguments(
     assert records[0]["arguments_digest"] == digest({"message": "hello"}) and "arguments" not in records[0]
     assert records[1]["arguments"] == {"text": "remember", "api_token": REDACTED}
     assert records[2]["duration_ms"] >= 0 and "rate limit" in records[5]["detail"]
+
+
+def test_audit_lines_and_digests_keep_their_exact_bytes(tmp_path: Path) -> None:
+    """The digest is SHA-256 of sorted, compact, non-ASCII-kept JSON, and a line is `json.dumps`'s layout."""
+    arguments = {"z": [1.5, None, True], "a": "héllo", "n": {"y": 2, "b": "✓"}}
+    canonical = '{"a":"héllo","n":{"b":"✓","y":2},"z":[1.5,null,true]}'
+    assert digest(arguments) == "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    audit_file = tmp_path / "audit.log"
+    audit = AuditLog(AuditSettings(sink="file", file=str(audit_file), raw_arguments_tools=["note"]))
+    audit.record("ok", principal={"principal": "key:é", "kind": "api_key"}, name="note", arguments=arguments)
+    audit.close()
+    (line,) = audit_file.read_text(encoding="utf-8").splitlines()
+    assert line == json.dumps(json.loads(line), ensure_ascii=False) and "héllo" in line
 
 
 async def test_a_session_with_real_secrets_leaves_none_in_any_log_line(tmp_path: Path) -> None:

@@ -34,9 +34,13 @@ def redact(value: Any) -> Any:
     return value
 
 
+# Built once: `json.dumps` with options builds a new encoder per call (same bytes either way).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+_RECORD = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def digest(arguments: Any) -> str:
-    canonical = json.dumps(arguments, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(_CANONICAL(arguments).encode()).hexdigest()
 
 
 class AuditLog:
@@ -105,7 +109,7 @@ class AuditLog:
             entry["trace_id"] = trace_id
         if detail is not None:
             entry["detail"] = detail
-        self.logger.info(json.dumps(entry, ensure_ascii=False, default=str))
+        self.logger.info(_RECORD(entry))
 
     def close(self) -> None:
         for handler in self.logger.handlers:

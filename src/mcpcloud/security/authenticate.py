@@ -8,6 +8,8 @@ No credential is ever logged or echoed back.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from mcp.server.auth.middleware.auth_context import auth_context_var
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -20,9 +22,12 @@ from mcpcloud.observability.metrics import record_auth_failure
 from mcpcloud.security.apikeys import ApiKeyVerifier, InvalidKey, looks_like_api_key
 from mcpcloud.security.keystore import key_store
 from mcpcloud.security.metadata import challenge, metadata_url
-from mcpcloud.security.oauth import InvalidToken, IssuerUnavailable, OAuthVerifier
+from mcpcloud.security.oauth_errors import InvalidToken, IssuerUnavailable
 from mcpcloud.security.principal import Principal, attach
 from mcpcloud.state.errors import StateUnavailable
+
+if TYPE_CHECKING:
+    from mcpcloud.security.oauth import OAuthVerifier
 
 
 class Authentication:
@@ -42,7 +47,11 @@ class Authentication:
         auth = settings.auth
         resource = settings.mcp_url
         api_keys = ApiKeyVerifier(key_store(settings)) if "api_keys" in auth.modes else None
-        oauth = OAuthVerifier(auth.oauth, auth.oauth.audience or resource) if "oauth" in auth.modes else None
+        oauth = None
+        if "oauth" in auth.modes:
+            from mcpcloud.security.oauth import OAuthVerifier  # PyJWT and httpx, only when OAuth is on
+
+            oauth = OAuthVerifier(auth.oauth, auth.oauth.audience or resource)
         return cls(api_keys, oauth, resource, auth.oauth.scopes_supported or scopes)
 
     async def verify(self, headers: Headers) -> Principal:

@@ -19,18 +19,11 @@ import jwt
 from jwt import PyJWK
 
 from mcpcloud.config import OAuthSettings
+from mcpcloud.security.oauth_errors import InvalidToken, IssuerUnavailable
 from mcpcloud.security.principal import Principal
 
 _KEY_TYPES = {"RS": "RSA", "PS": "RSA", "ES": "EC", "Ed": "OKP"}
 _HTTP_TIMEOUT = httpx.Timeout(5.0)
-
-
-class InvalidToken(Exception):
-    """The token is not acceptable; the message is safe to show the caller (it holds no token)."""
-
-
-class IssuerUnavailable(Exception):
-    """The issuer's keys or introspection endpoint cannot be reached: refuse (fail closed), retryably."""
 
 
 @dataclass
