@@ -12,6 +12,7 @@ whose content is read at load time (how Kubernetes mounts Secrets). They are nev
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import re
 import tomllib
@@ -93,6 +94,40 @@ def _nested_secret_files(annotation: Any, value: Any, prefix: str) -> Any:
         return [_nested_secret_files(args[0], v, f"{prefix}{i}.") for i, v in enumerate(value)]
     models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]  # Optional[Model], unions
     return read_secret_files_deep(models[0], value, prefix) if len(models) == 1 else value
+
+
+def decode_json_values(model: type[BaseModel], data: Any) -> Any:
+    """Decode JSON text given for a list, dict or model field of a pack's settings (and nested models).
+
+    Pack sections reach us as plain strings from the environment (`MCPCLOUD_PACK__GITHUB__REPOS='["acme/*"]'`),
+    because `pack` is an open dict to pydantic-settings; its own top-level fields get this decoding already.
+    Text that is not JSON is left alone, so the pack's validation names the field and the problem.
+    """
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for name, info in model.model_fields.items():
+        value = out.get(name)
+        if isinstance(value, str) and value.lstrip()[:1] in ("[", "{") and _is_structured(info.annotation):
+            try:
+                out[name] = json.loads(value)
+            except ValueError:
+                continue
+        nested = [a for a in (info.annotation, *get_args(info.annotation)) if _is_model(a)]
+        if len(nested) == 1 and isinstance(out.get(name), dict):
+            out[name] = decode_json_values(nested[0], out[name])
+    return out
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _is_structured(annotation: Any) -> bool:
+    kinds = (annotation, *get_args(annotation))
+    return any(
+        _is_model(a) or get_origin(a) in (list, dict, set, tuple) or a in (list, dict, set, tuple) for a in kinds
+    )
 
 
 def _is_secret(annotation: Any) -> bool:

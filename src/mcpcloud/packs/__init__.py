@@ -267,12 +267,14 @@ def _load_entry_point(name: str, entry_point: Any) -> Any:
 def pack_settings(pack: Pack, raw: dict[str, Any] | None) -> BaseModel:
     """Validate `[pack.<name>]` with the pack's own model, naming the key on error.
 
-    Any `SecretStr` field of any pack model (nested ones too) may be given as `<field>_file`.
+    Any `SecretStr` field of any pack model (nested ones too) may be given as `<field>_file`, and a
+    list, dict or model field as JSON text (how the environment carries it).
     """
-    from mcpcloud.config import describe_validation_error, read_secret_files_deep
+    from mcpcloud.config import decode_json_values, describe_validation_error, read_secret_files_deep
 
     prefix = f"pack.{pack.name}."
     try:
-        return pack.Settings.model_validate(read_secret_files_deep(pack.Settings, raw or {}, prefix))
+        data = decode_json_values(pack.Settings, read_secret_files_deep(pack.Settings, raw or {}, prefix))
+        return pack.Settings.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(describe_validation_error(exc, prefix=prefix)) from None
