@@ -15,6 +15,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client
+from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitResult, InputRequiredResult
 from tests.conftest import MCPCLOUD, server_env
 from tests.local.local_helpers import Approver, text_of
@@ -152,14 +153,21 @@ async def test_a_2026_approval_cannot_be_replayed_for_other_arguments(
         session = client.session
         question = await session.call_tool("old_delete_note", {"note": "one"}, allow_input_required=True)
         assert isinstance(question, InputRequiredResult) and question.request_state
-        replay = await session.call_tool(
-            "old_delete_note",
-            {"note": "everything"},
-            input_responses=approved,
-            request_state=question.request_state,
-            allow_input_required=True,
+        try:
+            replay = await session.call_tool(
+                "old_delete_note",
+                {"note": "everything"},
+                input_responses=approved,
+                request_state=question.request_state,
+                allow_input_required=True,
+            )
+            assert replay.is_error and "was given for another call" in text_of(replay)
+        except MCPError as exc:  # the SDK's own request binding refuses it first
+            assert "requestState" in exc.error.message
+        forged = await session.call_tool(
+            "old_delete_note", {"note": "everything"}, input_responses=approved, allow_input_required=True
         )
-        assert replay.is_error and "was given for another call" in text_of(replay)
+        assert forged.is_error and "was given for another call" in text_of(forged), "an answer nobody was asked"
         granted = await session.call_tool(
             "old_delete_note",
             {"note": "one"},
