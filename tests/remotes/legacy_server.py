@@ -56,7 +56,7 @@ def build(events: Path, list_ttl_ms: int = 0) -> MCPServer:
         async def added() -> str:
             return f"{name} here"
 
-        mcp.add_tool(added, name=name, description=f"A tool added quietly: {name}.")
+        mcp.add_tool(added, name=name, description=f"A tool added quietly: {name}.", annotations=TEST_CONTROL)
         return f"added {name}"
 
     @mcp.tool(annotations=READ_ONLY)
@@ -89,7 +89,7 @@ def build(events: Path, list_ttl_ms: int = 0) -> MCPServer:
         async def added() -> str:
             return f"{name} here"
 
-        mcp.add_tool(added, name=name, description=f"A tool added at runtime: {name}.")
+        mcp.add_tool(added, name=name, description=f"A tool added at runtime: {name}.", annotations=TEST_CONTROL)
         await announce(ctx)
         return f"added {name}"
 
