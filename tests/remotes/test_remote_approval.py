@@ -10,11 +10,13 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import anyio
 import pytest
 from mcp import Client
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitResult, InputRequiredResult
 from tests.conftest import MCPCLOUD, server_env
@@ -22,6 +24,11 @@ from tests.local.local_helpers import Approver, text_of
 from tests.remotes.conftest import CloudRemote, LegacyRemote, hybrid_params, toml_remote
 from tests.remotes.test_hybrid import wait_for_tools
 from tests.remotes.test_relay import ANSWERS
+
+from mcpcloud.approval import Approvals
+from mcpcloud.approval.binding import Binding, arguments_digest
+from mcpcloud.config import ApprovalSettings
+from mcpcloud.remotes.approved import PREFIX, unwrap_state, wrap_state
 
 MODERN = "2026-07-28"
 ERAS = ["legacy", MODERN]
@@ -219,3 +226,26 @@ async def test_approval_then_a_handshake_era_remotes_question(tmp_path: Path, le
         greeted = await client.call_tool("old_ask_name", {})
     assert not greeted.is_error and text_of(greeted) == "hello Ada", text_of(greeted)
     assert answers.asked[0].startswith("Allow old_ask_name?") and answers.asked[1:] == ["What is your name?"]
+
+
+def test_a_wrapped_remote_state_comes_back_only_for_the_approved_call() -> None:
+    """Below the SDK's own sealing: the remote's state travels with the approval's binding, checked on each retry."""
+    approvals = Approvals(ApprovalSettings(), caller_of=lambda context: context.caller)
+    args = {"note": "one"}
+    binding = Binding.new("local:ada", "old_delete_note", arguments_digest("old_delete_note", args), 60)
+    question = InputRequiredResult(input_requests={}, request_state="remote-state-1")
+    state = wrap_state(question, binding).request_state
+    assert state.startswith(PREFIX) and "remote-state-1" in state
+
+    def unwrap(caller: str, tool: str, arguments: dict[str, Any], sent: str = state) -> str | None:
+        return unwrap_state(approvals, SimpleNamespace(caller=caller), tool, arguments, sent)[1]
+
+    assert unwrap("local:ada", "old_delete_note", args) == "remote-state-1"
+    for caller, tool, arguments, sent in [
+        ("local:bob", "old_delete_note", args, state),
+        ("local:ada", "old_other", args, state),
+        ("local:ada", "old_delete_note", {"note": "everything"}, state),
+        ("local:ada", "old_delete_note", args, PREFIX + "not json"),
+    ]:
+        with pytest.raises(ToolError, match="was given for another call"):
+            unwrap(caller, tool, arguments, sent)

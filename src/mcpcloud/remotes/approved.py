@@ -53,8 +53,8 @@ def guarded(
         modern = context.protocol_version in MODERN_PROTOCOL_VERSIONS
         state = context.request_state if modern else None
         if state is not None and state.startswith(PREFIX):
-            binding, remote_state = _unwrap(approvals, context, local, arguments, state)
-            return _wrap(await forward(arguments, context, (remote_state, context.input_responses)), binding)
+            binding, remote_state = unwrap_state(approvals, context, local, arguments, state)
+            return wrap_state(await forward(arguments, context, (remote_state, context.input_responses)), binding)
         action = f"Call tool {upstream!r} of remote {remote!r}"
         preview = Preview(summary=with_arguments(action, arguments), destructive=destructive)
         question = await approvals.ask_first(context, local, arguments, preview, mode)
@@ -63,12 +63,12 @@ def guarded(
         if not modern:
             return await forward(arguments, context)
         approved = Binding.decode(context.request_state)  # the binding ask_first has just accepted
-        return _wrap(await forward(arguments, context, (None, None)), approved)
+        return wrap_state(await forward(arguments, context, (None, None)), approved)
 
     return ask_then_forward
 
 
-def _wrap(result: Any, binding: Binding | None) -> Any:
+def wrap_state(result: Any, binding: Binding | None) -> Any:
     """The remote's question goes out with its state inside ours, so the retry comes back to this approval."""
     if not isinstance(result, InputRequiredResult) or binding is None:
         return result
@@ -76,7 +76,7 @@ def _wrap(result: Any, binding: Binding | None) -> Any:
     return result.model_copy(update={"request_state": state})
 
 
-def _unwrap(
+def unwrap_state(
     approvals: Approvals, context: Any, local: str, arguments: dict[str, Any], state: str
 ) -> tuple[Binding, str | None]:
     try:
