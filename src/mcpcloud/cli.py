@@ -236,6 +236,12 @@ _add_remotes_group()
 @click.option(
     "--root", "roots", multiple=True, help="Local server: directory the filesystem/shell packs may touch (repeatable)."
 )
+@click.option(
+    "--server-config",
+    "server_config",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Local server: the TOML file it reads (written as an absolute --config).",
+)
 def client_config(
     client: str,
     url: str | None,
@@ -247,6 +253,7 @@ def client_config(
     path: Path | None,
     packs: str | None,
     roots: tuple[str, ...],
+    server_config: Path | None,
 ) -> None:
     """Print (or --write) the configuration a client needs to reach mcpcloud.
 
@@ -268,7 +275,8 @@ def client_config(
         path,
         remote_name,
         packs,
-        roots,  # type: ignore[arg-type]
+        roots,
+        server_config,  # type: ignore[arg-type]
     )
 
 

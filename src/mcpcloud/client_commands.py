@@ -33,6 +33,7 @@ def build_target(
     remote_name: str = DEFAULT_REMOTE,
     packs: str | None = None,
     roots: tuple[str, ...] = (),
+    server_config: Path | None = None,
 ) -> Target:
     if not SERVER_NAME.match(name):
         raise click.BadParameter(
@@ -40,13 +41,17 @@ def build_target(
             param_hint="--name",
         )
     parsed = parse_headers(headers)
+    # Absolute: the client spawns the server from a directory of its own choosing.
+    server_args = ("--config", str(server_config.resolve())) if server_config else ()
     if url is None:
         if parsed:
             raise click.UsageError("--header needs --url: headers are sent to a remote server")
         extra_args, env = local_pack_options(packs, roots)
-        return replace(Target.local_stdio(name, extra_args), env=env)
-    if (packs or roots) and not use_stdio:
-        raise click.UsageError("--packs and --root configure a local server; with --url add --stdio (hybrid)")
+        return replace(Target.local_stdio(name, (*server_args, *extra_args)), env=env)
+    if (packs or roots or server_config) and not use_stdio:
+        raise click.UsageError(
+            "--packs, --root and --server-config configure a local server; with --url add --stdio (hybrid)"
+        )
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http:// or https:// URL", param_hint="--url")
     if use_stdio:
@@ -55,7 +60,7 @@ def build_target(
                 f"{remote_name!r}: a lowercase letter, then up to 31 of a-z 0-9 _ - (it prefixes the tool names)",
                 param_hint="--remote-name",
             )
-        hybrid = Target.hybrid(name, url, parsed, remote_name)
+        hybrid = Target.hybrid(name, url, parsed, remote_name, server_args)
         extra_args, env = local_pack_options(packs, roots)
         return replace(hybrid, args=(*hybrid.args, *extra_args), env={**hybrid.env, **env})
     return Target(name=name, url=url, headers=parsed)
@@ -72,8 +77,9 @@ def client_config_command(
     remote_name: str = DEFAULT_REMOTE,
     packs: str | None = None,
     roots: tuple[str, ...] = (),
+    server_config: Path | None = None,
 ) -> None:
-    target = build_target(url, headers, use_stdio, name, remote_name, packs, roots)
+    target = build_target(url, headers, use_stdio, name, remote_name, packs, roots, server_config)
     if write:
         destination = path or default_config_path(client)
         try:

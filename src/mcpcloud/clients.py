@@ -13,14 +13,12 @@ Three ways to reach mcpcloud, each in the exact shape the client documents:
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import shutil
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
+
+from mcpcloud.installation import detect_launcher
 
 ClientName = Literal["claude-desktop", "claude-code", "vscode", "cursor"]
 CLIENTS: tuple[ClientName, ...] = ("claude-desktop", "claude-code", "vscode", "cursor")
@@ -54,12 +52,22 @@ class Target:
 
     @classmethod
     def local_stdio(cls, name: str = "mcpcloud", extra_args: tuple[str, ...] = ()) -> Target:
-        return cls(name=name, command=installed_command(), args=("serve", "--transport", "stdio", *extra_args))
+        launcher = detect_launcher()
+        return cls(
+            name=name, command=launcher.command, args=(*launcher.args, "serve", "--transport", "stdio", *extra_args)
+        )
 
     @classmethod
-    def hybrid(cls, name: str, url: str, headers: dict[str, str], remote: str = DEFAULT_REMOTE) -> Target:
+    def hybrid(
+        cls,
+        name: str,
+        url: str,
+        headers: dict[str, str],
+        remote: str = DEFAULT_REMOTE,
+        extra_args: tuple[str, ...] = (),
+    ) -> Target:
         """A local stdio server that also forwards the remote server's tools (as `<remote>_<tool>`)."""
-        local = cls.local_stdio(name)
+        local = cls.local_stdio(name, extra_args)
         env = {remote_env(remote, "url"): url}
         if headers:
             env[remote_env(remote, "headers")] = json.dumps(headers, separators=(",", ":"))
@@ -68,14 +76,6 @@ class Target:
     @property
     def is_remote(self) -> bool:
         return self.url is not None
-
-
-def installed_command() -> str:
-    """The `mcpcloud` of this installation, absolute: clients spawn from their own directory."""
-    beside_python = Path(sys.executable).parent / ("mcpcloud.exe" if os.name == "nt" else "mcpcloud")
-    if beside_python.is_file():
-        return str(beside_python.absolute())
-    return os.path.abspath(shutil.which("mcpcloud") or sys.argv[0])
 
 
 def server_entry(client: ClientName, target: Target) -> dict[str, Any]:

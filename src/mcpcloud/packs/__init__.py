@@ -237,7 +237,7 @@ def load_pack(name: str) -> Pack:
     """An installed pack by entry-point name, or a local one by module path (`mycompany.packs.tickets`)."""
     found = available_packs()
     if name in found:
-        pack = found[name].load()
+        pack = _load_entry_point(name, found[name])
     elif "." in name:
         try:
             pack = import_module(name)
@@ -249,6 +249,19 @@ def load_pack(name: str) -> Pack:
     if not isinstance(pack, Pack):
         raise ConfigError(f"packs: {name!r} does not provide name, description, Settings and register()")
     return pack
+
+
+def _load_entry_point(name: str, entry_point: Any) -> Any:
+    """Import an installed pack, after checking the extras its entry point names (`[sql]`) are installed."""
+    from mcpcloud.packs.extras import require_extra
+
+    owner = entry_point.dist.name if entry_point.dist else "mcpcloud"
+    for extra in entry_point.extras:
+        require_extra(extra, f"pack {name!r}", owner)
+    try:
+        return entry_point.load()
+    except ImportError as exc:
+        raise ConfigError(f"packs: cannot import pack {name!r} ({entry_point.value}): {exc}") from None
 
 
 def pack_settings(pack: Pack, raw: dict[str, Any] | None) -> BaseModel:

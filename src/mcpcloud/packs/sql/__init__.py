@@ -20,6 +20,7 @@ from mcp_types import ToolAnnotations
 from pydantic import Field
 
 from mcpcloud.packs import PackContext
+from mcpcloud.packs.extras import require_extra
 from mcpcloud.packs.sql.engine import DatabaseError, Engine, TableDescription, TableSummary, WriteOutcome
 from mcpcloud.packs.sql.guard import RefusedStatement, check_read_only, check_write
 from mcpcloud.packs.sql.paging import PageError, QueryPage, build_page, decode_cursor, query_digest
@@ -48,6 +49,7 @@ def make_engine(db: DatabaseSettings, name: str) -> Engine:
         from mcpcloud.packs.sql.sqlite import SqliteEngine
 
         return SqliteEngine(db.sqlite_path, db.statement_timeout_seconds)
+    require_extra("postgres", f"[pack.sql.databases.{name}] (a PostgreSQL database)")
     from mcpcloud.packs.sql.postgres import PostgresEngine
 
     return PostgresEngine(

@@ -18,6 +18,7 @@ from mcp_types import ToolAnnotations
 from pydantic import BaseModel, Field
 
 from mcpcloud.packs import PackContext
+from mcpcloud.packs.extras import require_extra
 from mcpcloud.packs.tool_errors import reported
 from mcpcloud.packs.vectors.embeddings import Embedder, EmbeddingError, make_embedder
 from mcpcloud.packs.vectors.settings import VectorSettings
@@ -57,12 +58,14 @@ class DeleteResult(BaseModel):
 
 def make_store(settings: VectorSettings) -> VectorStore:
     if settings.backend == "pinecone":
+        require_extra("pinecone", "[pack.vectors] backend = 'pinecone'")
         from mcpcloud.packs.vectors.pinecone import PineconeStore
 
         assert settings.pinecone
         pc = settings.pinecone
         return PineconeStore(pc.host, pc.api_key.get_secret_value(), pc.timeout_seconds)
     if settings.backend == "pgvector":
+        require_extra("postgres", "[pack.vectors] backend = 'pgvector'")
         from mcpcloud.packs.vectors.pgvector import PgVectorStore
 
         assert settings.url
