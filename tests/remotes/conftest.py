@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import pytest
 from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
-from tests.conftest import RunningServer, free_port, spawn_server, stdio_params, wait_ready
+from tests.conftest import MCPCLOUD, RunningServer, free_port, server_env, spawn_server, stdio_params, wait_ready
 
 from mcpcloud.cli import main
 
@@ -171,3 +172,18 @@ def toml_remote(name: str, url: str, **fields: str) -> str:
     lines = [f"[remotes.{name}]", f'url = "{url}"']
     lines += [f"{key} = {value}" for key, value in fields.items()]
     return "\n".join(lines) + "\n"
+
+
+async def approve_remote(tmp_path: Path, params: StdioServerParameters, name: str) -> subprocess.CompletedProcess[str]:
+    """`mcpcloud remotes approve NAME --yes` against the config and state dir of a `hybrid_params` server."""
+    config = params.args[params.args.index("--config") + 1]
+    return await anyio.to_thread.run_sync(
+        lambda: subprocess.run(
+            [MCPCLOUD, "remotes", "approve", name, "--yes", "--config", config],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=server_env(MCPCLOUD_STATE_DIR=str(tmp_path / "state")),
+            timeout=60,
+        )
+    )

@@ -21,7 +21,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitResult, InputRequiredResult
 from tests.conftest import MCPCLOUD, server_env
 from tests.local.local_helpers import Approver, text_of
-from tests.remotes.conftest import CloudRemote, LegacyRemote, hybrid_params, toml_remote
+from tests.remotes.conftest import CloudRemote, LegacyRemote, approve_remote, hybrid_params, toml_remote
 from tests.remotes.test_hybrid import wait_for_tools
 from tests.remotes.test_relay import ANSWERS
 
@@ -132,16 +132,7 @@ async def test_a_remote_cannot_flip_its_annotations_to_skip_the_question(tmp_pat
         assert withheld.is_error and "withheld: annotations changed since it was approved" in text_of(withheld)
         assert deleted(legacy) == [] and approver.asked == []
 
-        approve = await anyio.to_thread.run_sync(
-            lambda: subprocess.run(
-                [MCPCLOUD, "remotes", "approve", "old", "--yes", "--config", params.args[-1]],
-                capture_output=True,
-                text=True,
-                check=False,
-                env=server_env(MCPCLOUD_STATE_DIR=str(tmp_path / "state")),
-                timeout=60,
-            )
-        )
+        approve = await approve_remote(tmp_path, params, "old")
         assert approve.returncode == 0, approve.stderr
         assert '+    "readOnlyHint": true' in approve.stdout, approve.stdout
         # Only after a person approved the new definition does the tool run as read-only: without a question.
@@ -157,31 +148,26 @@ async def test_a_2026_approval_cannot_be_replayed_for_other_arguments(
     approved = {"approval": ElicitResult(action="accept", content={"approve": True})}
     async with Client(params, mode=MODERN, elicitation_callback=Approver()) as client:
         await wait_for_tools(client, {"old_delete_note"})
-        session = client.session
-        question = await session.call_tool("old_delete_note", {"note": "one"}, allow_input_required=True)
-        assert isinstance(question, InputRequiredResult) and question.request_state
-        try:
-            replay = await session.call_tool(
+
+        async def answered(note: str, state: str | None) -> Any:
+            return await client.session.call_tool(
                 "old_delete_note",
-                {"note": "everything"},
+                {"note": note},
                 input_responses=approved,
-                request_state=question.request_state,
+                request_state=state,
                 allow_input_required=True,
             )
+
+        question = await client.session.call_tool("old_delete_note", {"note": "one"}, allow_input_required=True)
+        assert isinstance(question, InputRequiredResult) and question.request_state
+        try:
+            replay = await answered("everything", question.request_state)
             assert replay.is_error and "was given for another call" in text_of(replay)
         except MCPError as exc:  # the SDK's own request binding refuses it first
             assert "requestState" in exc.error.message
-        forged = await session.call_tool(
-            "old_delete_note", {"note": "everything"}, input_responses=approved, allow_input_required=True
-        )
+        forged = await answered("everything", None)
         assert forged.is_error and "was given for another call" in text_of(forged), "an answer nobody was asked"
-        granted = await session.call_tool(
-            "old_delete_note",
-            {"note": "one"},
-            input_responses=approved,
-            request_state=question.request_state,
-            allow_input_required=True,
-        )
+        granted = await answered("one", question.request_state)
         assert not granted.is_error, text_of(granted)
     assert deleted(sdk_both_eras) == ["deleted one"]
 
