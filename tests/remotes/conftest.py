@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -155,10 +156,10 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def http_client(url: str, headers: dict[str, str], mode: str = "legacy") -> Client:
-    """The SDK client over Streamable HTTP, sending `headers` on every request."""
+def http_client(url: str, headers: dict[str, str], mode: str = "legacy", **options: Any) -> Client:
+    """The SDK client over Streamable HTTP, sending `headers` on every request (`options`: e.g. callbacks)."""
     transport = streamable_http_client(url, http_client=create_mcp_http_client(headers=headers))
-    return Client(transport, mode=mode)
+    return Client(transport, mode=mode, **options)
 
 
 def hybrid_params(tmp_path: Path, config: str, *args: str, **env: str) -> StdioServerParameters:

@@ -19,9 +19,18 @@ from mcp import Client
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 from mcp_types import ElicitResult, InputRequiredResult
-from tests.conftest import MCPCLOUD, server_env
+from tests.conftest import MCPCLOUD, server_env, start_server
 from tests.local.local_helpers import Approver, text_of
-from tests.remotes.conftest import CloudRemote, LegacyRemote, approve_remote, hybrid_params, toml_remote
+from tests.remotes.conftest import (
+    CloudRemote,
+    LegacyRemote,
+    approve_remote,
+    bearer,
+    create_api_key,
+    http_client,
+    hybrid_params,
+    toml_remote,
+)
 from tests.remotes.test_hybrid import wait_for_tools
 from tests.remotes.test_relay import ANSWERS
 
@@ -235,3 +244,28 @@ def test_a_wrapped_remote_state_comes_back_only_for_the_approved_call() -> None:
     ]:
         with pytest.raises(ToolError, match="was given for another call"):
             unwrap(caller, tool, arguments, sent)
+
+
+async def test_on_an_http_gateway_a_destructive_remote_tool_asks_too(
+    tmp_path: Path, sdk_both_eras: LegacyRemote, mode: str
+) -> None:
+    keys = tmp_path / "gateway-keys.json"
+    key = await anyio.to_thread.run_sync(create_api_key, keys, "*")
+    config = tmp_path / "gateway.toml"
+    config.write_text(old_config(sdk_both_eras))
+    env = {
+        "MCPCLOUD_AUTH__MODES": "api_keys",
+        "MCPCLOUD_AUTH__API_KEYS__FILE": str(keys),
+        "MCPCLOUD_STATE_DIR": str(tmp_path / "state"),
+        "MCPCLOUD_HTTP__SHUTDOWN_GRACE_SECONDS": "1",
+    }
+    gateway = await anyio.to_thread.run_sync(lambda: start_server(tmp_path, "--config", str(config), env=env))
+    try:
+        for answer, note in ((Approver("decline"), "kept"), (Approver(), "gone")):
+            async with http_client(gateway.url, bearer(key), mode=mode, elicitation_callback=answer) as client:
+                await wait_for_tools(client, {"old_delete_note"})
+                result = await client.call_tool("old_delete_note", {"note": note})
+            assert result.is_error == (note == "kept") and answer.asked, text_of(result)
+    finally:
+        gateway.stop()
+    assert deleted(sdk_both_eras) == ["deleted gone"]
