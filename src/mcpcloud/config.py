@@ -436,7 +436,7 @@ class ApprovalSettings(Section):
     default: ApprovalMode | None = Field(
         None,
         description="Mode for every tool not in `tools`; unset: each pack's own default "
-        "(filesystem and shell: destructive; other packs: never).",
+        "(filesystem and shell: destructive; other packs: never; remote tools: destructive).",
     )
     tools: dict[str, ApprovalMode] = Field(
         default_factory=dict, description='Per tool, e.g. `{ write_file = "never", run_command = "always" }`.'

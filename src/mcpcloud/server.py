@@ -129,12 +129,11 @@ def build(settings: Settings) -> McpCloud:
         pack.register(ctx)
         lifespans.extend(ctx.lifespans)
         health.checks.update(ctx.readiness_checks)
-    approvals.check_names(set(registry.tools))
-
     if settings.remotes:
         from mcpcloud.remotes.mount import mount_remotes
 
-        lifespans.append(mount_remotes(settings, mcp, registry, health).running)
+        lifespans.append(mount_remotes(settings, mcp, registry, health, approvals).running)
+    approvals.check_names(set(registry.tools), registry.namespaces)
     tracing = tracing_enabled(settings.observability.tracing)
     apply_sdk_tracing(mcp.middleware, tracing)
     engine = Engine.compile(settings, registry, identity)

@@ -12,13 +12,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 from click.testing import CliRunner
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
-from tests.conftest import RunningServer, free_port, spawn_server, stdio_params, wait_ready
+from tests.conftest import MCPCLOUD, RunningServer, free_port, server_env, spawn_server, stdio_params, wait_ready
 
 from mcpcloud.cli import main
 
@@ -154,10 +156,10 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def http_client(url: str, headers: dict[str, str], mode: str = "legacy") -> Client:
-    """The SDK client over Streamable HTTP, sending `headers` on every request."""
+def http_client(url: str, headers: dict[str, str], mode: str = "legacy", **options: Any) -> Client:
+    """The SDK client over Streamable HTTP, sending `headers` on every request (`options`: e.g. callbacks)."""
     transport = streamable_http_client(url, http_client=create_mcp_http_client(headers=headers))
-    return Client(transport, mode=mode)
+    return Client(transport, mode=mode, **options)
 
 
 def hybrid_params(tmp_path: Path, config: str, *args: str, **env: str) -> StdioServerParameters:
@@ -171,3 +173,18 @@ def toml_remote(name: str, url: str, **fields: str) -> str:
     lines = [f"[remotes.{name}]", f'url = "{url}"']
     lines += [f"{key} = {value}" for key, value in fields.items()]
     return "\n".join(lines) + "\n"
+
+
+async def approve_remote(tmp_path: Path, params: StdioServerParameters, name: str) -> subprocess.CompletedProcess[str]:
+    """`mcpcloud remotes approve NAME --yes` against the config and state dir of a `hybrid_params` server."""
+    config = params.args[params.args.index("--config") + 1]
+    return await anyio.to_thread.run_sync(
+        lambda: subprocess.run(
+            [MCPCLOUD, "remotes", "approve", name, "--yes", "--config", config],
+            capture_output=True,
+            text=True,
+            check=False,
+            env=server_env(MCPCLOUD_STATE_DIR=str(tmp_path / "state")),
+            timeout=60,
+        )
+    )

@@ -120,7 +120,9 @@ async def test_legacy_remote_progress_questions_and_list_changes(tmp_path: Path,
         if getattr(message, "method", "") == "notifications/tools/list_changed":
             changed.set()
 
-    config = legacy_config(legacy, exclude_tools='["redescribe", "add_tool_quietly", "*_hidden"]')
+    config = legacy_config(
+        legacy, exclude_tools='["redescribe", "add_tool_quietly", "delete_note", "reannotate", "*_hidden"]'
+    )
     async with Client(
         hybrid_params(tmp_path, config), mode="legacy", elicitation_callback=answer, message_handler=on_message
     ) as client:

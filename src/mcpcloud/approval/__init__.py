@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, get_type_hints
 
 import anyio
@@ -20,7 +21,7 @@ from mcp.server.mcpserver.utilities.context_injection import find_context_parame
 from mcp_types import InputRequiredResult, ToolAnnotations
 
 from mcpcloud.approval.ask import ApprovalGate, CallerOf
-from mcpcloud.approval.preview import preview_of
+from mcpcloud.approval.preview import Preview, preview_of
 from mcpcloud.config import ApprovalMode, ApprovalSettings
 from mcpcloud.errors import ConfigError
 
@@ -53,11 +54,23 @@ class Approvals:
 
         return wrap
 
-    def check_names(self, known: set[str]) -> None:
-        unknown = sorted(set(self.settings.tools) - known)
+    async def ask_first(
+        self, context: Context[Any, Any], tool: str, arguments: dict[str, Any], preview: Preview, mode: ApprovalMode
+    ) -> InputRequiredResult | None:
+        """For a tool that may need asking: None when it may run now, else the question. Raises ToolError: refused."""
+        if mode == "always" or preview.destructive is not False:
+            return await self.gate.check(context, tool, arguments, preview)
+        return None
+
+    def check_names(self, known: set[str], namespaces: Iterable[str] = ()) -> None:
+        """`namespaces`: prefixes of tools that arrive while the server runs (a remote's `team_…`)."""
+        prefixes = tuple(namespaces)
+        unknown = sorted(name for name in set(self.settings.tools) - known if not name.startswith(prefixes))
         if unknown:
+            remotes = f"; or a remote's tool, named {', '.join(p + '…' for p in prefixes)}" if prefixes else ""
             raise ConfigError(
-                f"approval.tools.{unknown[0]}: no enabled tool has this name (enabled: {', '.join(sorted(known))})"
+                f"approval.tools.{unknown[0]}: no enabled tool has this name "
+                f"(enabled: {', '.join(sorted(known))}{remotes})"
             )
 
     def _guarded(
@@ -65,18 +78,17 @@ class Approvals:
     ) -> Callable[..., Any]:
         own_context = find_context_parameter(fn)
         context_name = own_context or CONTEXT_PARAMETER
-        gate = self.gate
 
         @functools.wraps(fn)
         async def guarded(**kwargs: Any) -> Any:
             context = kwargs[context_name] if own_context else kwargs.pop(context_name)
             arguments = {key: value for key, value in kwargs.items() if key != context_name}
             preview = await preview_of(fn, tool, arguments)
-            destructive = annotated_destructive(annotations) if preview.destructive is None else preview.destructive
-            if mode == "always" or destructive:
-                question = await gate.check(context, tool, arguments, preview)
-                if question is not None:
-                    return question
+            if preview.destructive is None:
+                preview = replace(preview, destructive=annotated_destructive(annotations))
+            question = await self.ask_first(context, tool, arguments, preview, mode)
+            if question is not None:
+                return question
             if inspect.iscoroutinefunction(fn):
                 return await fn(**kwargs)
             return await anyio.to_thread.run_sync(functools.partial(fn, **kwargs))

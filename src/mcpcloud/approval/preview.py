@@ -47,11 +47,16 @@ async def preview_of(fn: Callable[..., Any], tool: str, arguments: dict[str, Any
     """The pack's own preview of this call, or the arguments as JSON when it has none."""
     custom = getattr(fn, PREVIEW_ATTRIBUTE, None)
     if custom is None:
-        shown = json.dumps(to_jsonable_python(arguments), indent=2, ensure_ascii=False)
-        return Preview(summary=f"Call {tool} with arguments:\n{shown}")
+        return Preview(summary=with_arguments(f"Call {tool}", arguments))
     if inspect.iscoroutinefunction(custom):
         return await custom(arguments)
     return await anyio.to_thread.run_sync(custom, arguments)  # previews read files: not on the event loop
+
+
+def with_arguments(action: str, arguments: dict[str, Any]) -> str:
+    """The generic preview: what is called, then its arguments as JSON."""
+    shown = json.dumps(to_jsonable_python(arguments), indent=2, ensure_ascii=False)
+    return f"{action} with arguments:\n{shown}"
 
 
 def clipped(text: str) -> str:

@@ -2,9 +2,9 @@
 
 Remote tools are registered like any pack's tools, in the SDK server's tool table and in
 mcpcloud's `ToolRegistry` (scopes, audit, limits, timeouts all read it), so every remote call
-goes through the same pipeline as a local one. What differs is only that the set changes
-while the server runs: `RemoteMount.apply` swaps one remote's tools for its fresh listing,
-then tells the local clients that the list changed.
+goes through the same pipeline as a local one, and the same human approval (`approved.py`).
+What differs is only that the set changes while the server runs: `RemoteMount.apply` swaps one
+remote's tools for its fresh listing, then tells the local clients that the list changed.
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ from mcp_types import REQUEST_TIMEOUT, Tool, ToolAnnotations
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from pydantic import BaseModel, Field
 
+from mcpcloud.approval import Approvals
 from mcpcloud.config import RemoteSettings, Settings
 from mcpcloud.core.registry import ToolPolicy, ToolRegistry, default_scopes
 from mcpcloud.health import Health
+from mcpcloud.remotes.approved import Answers, guarded
 from mcpcloud.remotes.naming import default_prefix, local_names, selected
 from mcpcloud.remotes.pins import PinStore, Withheld, definition, digest, pin_store
 from mcpcloud.remotes.relay import LocalCall
@@ -57,8 +59,11 @@ class RemoteTool(ServerTool):
 
 
 class RemoteMount:
-    def __init__(self, settings: Settings, mcp: MCPServer[Any], registry: ToolRegistry, pins: PinStore) -> None:
+    def __init__(
+        self, settings: Settings, mcp: MCPServer[Any], registry: ToolRegistry, pins: PinStore, approvals: Approvals
+    ) -> None:
         self.remotes = settings.remotes
+        self.approvals = approvals
         self.mcp = mcp
         self.registry = registry
         self.pins = pins
@@ -93,7 +98,7 @@ class RemoteMount:
             before = dict(self.offered[remote])
             self._remove(remote)
             for tool in offered:
-                self._add(remote, names[tool.name], tool, partial(self.forward, remote, tool.name))
+                self._add(remote, names[tool.name], tool, self._forwarder(remote, names[tool.name], tool))
             for item in withheld:
                 local = names[item.name]
                 self.withheld[local] = (remote, item)
@@ -138,9 +143,16 @@ class RemoteMount:
         self.registry.add(ToolPolicy(name=local, pack=pack_of(remote), scopes=scopes, annotations=annotations))
         self.offered[remote][local] = digest(definition(tool)) + ("" if local not in self.withheld else ":withheld")
 
-    async def forward(self, remote: str, upstream_name: str, arguments: dict[str, Any], context: Any) -> Any:
+    def _forwarder(self, remote: str, local: str, tool: Tool) -> Callable[..., Any]:
+        """The body of an offered remote tool: the call, behind the person's approval where that applies."""
+        annotations = tool.annotations or ToolAnnotations()
+        return guarded(self.approvals, partial(self.forward, remote, tool.name), remote, tool.name, local, annotations)
+
+    async def forward(
+        self, remote: str, upstream_name: str, arguments: dict[str, Any], context: Any, answers: Answers | None = None
+    ) -> Any:
         try:
-            return await self.upstreams[remote].call(upstream_name, arguments, LocalCall(context))
+            return await self.upstreams[remote].call(upstream_name, arguments, LocalCall(context, answers))
         except MCPError as exc:
             if exc.error.code == REQUEST_TIMEOUT:
                 seconds = self.remotes[remote].timeout_seconds
@@ -165,7 +177,8 @@ class RemoteMount:
         if self.pins.pins(remote).get(item.name, {}).get("sha256") == digest(item.seen):
             # Approved (by `mcpcloud remotes approve`) since it was withheld: offer it and make this call.
             await self.apply(remote, self.listings[remote])
-            return await self.forward(remote, item.name, arguments, context)
+            tool = next(tool for tool in self.listings[remote] if tool.name == item.name)
+            return await self._forwarder(remote, local, tool)(arguments, context)
         raise ToolError(
             f"tool {local!r} of remote {remote!r} is withheld: {item.reason}. Review the change and approve it with "
             f"`mcpcloud remotes approve {remote}`; once approved it is offered again, no restart needed"
@@ -234,9 +247,11 @@ async def _never_called(**_: Any) -> None:  # pragma: no cover - RemoteTool.run 
     raise AssertionError("a remote tool is run by RemoteTool.run")
 
 
-def mount_remotes(settings: Settings, mcp: MCPServer[Any], registry: ToolRegistry, health: Health) -> RemoteMount:
+def mount_remotes(
+    settings: Settings, mcp: MCPServer[Any], registry: ToolRegistry, health: Health, approvals: Approvals
+) -> RemoteMount:
     """Wire `[remotes.*]` into a server being built; returns the mount, whose `running()` the lifespan enters."""
-    mount = RemoteMount(settings, mcp, registry, pin_store(settings.state_dir))
+    mount = RemoteMount(settings, mcp, registry, pin_store(settings.state_dir), approvals)
     for name in settings.remotes:
         health.checks[pack_of(name)] = mount.readiness(name)
     mcp.middleware.append(mount.stage)

@@ -78,13 +78,13 @@ class Parking:
         return await self._next(token, exchange)
 
     async def resume(self, local: LocalCall) -> Any:
-        token = local.context.request_state
+        token = local.request_state
         exchange = self.calls.get(token)
         if exchange is None:
             raise ToolError(
                 "this answer is for a question that was already answered or has expired; call the tool again"
             )
-        reply = (local.context.input_responses or {}).get(QUESTION)
+        reply = (local.input_responses or {}).get(QUESTION)
         await exchange.answers_in.send(
             reply
             if isinstance(reply, ElicitResult)

@@ -23,6 +23,17 @@ class LocalCall:
     """The local request a remote call belongs to (the SDK's per-call tool context)."""
 
     context: Any  # mcp.server.mcpserver.Context
+    answers: tuple[str | None, dict[str, Any] | None] | None = None
+    """What a 2026-07-28 retry hands the remote (its request state, the input responses); None: the local
+    request's own. Set when mcpcloud used the local round itself (an approval) and must not pass it on."""
+
+    @property
+    def request_state(self) -> str | None:
+        return self.context.request_state if self.answers is None else self.answers[0]
+
+    @property
+    def input_responses(self) -> dict[str, Any] | None:
+        return self.context.input_responses if self.answers is None else self.answers[1]
 
     @property
     def modern(self) -> bool:

@@ -213,7 +213,7 @@ class Upstream:
         self, tool: str, arguments: dict[str, Any], local: LocalCall
     ) -> CallToolResult | InputRequiredResult:
         """Call `tool` on the remote for `local`; a forgotten session is re-initialized once, transparently."""
-        if local.modern and Parking.resumes(local.context.request_state):
+        if local.modern and Parking.resumes(local.request_state):
             return await self.parking.resume(local)
         client = self._live_client()
         if local.modern and client.protocol_version not in MODERN_PROTOCOL_VERSIONS:
@@ -267,8 +267,8 @@ class Upstream:
                     tool,
                     arguments,
                     progress_callback=local.progress,
-                    input_responses=local.context.input_responses,
-                    request_state=local.context.request_state,
+                    input_responses=local.input_responses,
+                    request_state=local.request_state,
                     allow_input_required=True,
                 )
             return await client.call_tool(tool, arguments, progress_callback=local.progress)
