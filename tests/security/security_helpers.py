@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,6 +30,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from tests.conftest import RunningServer, server_env, spawn_server, wait_ready  # noqa: F401 - server_env re-exported
+from tests.http_stub import QuietJsonHandler
 
 from mcpcloud import server as server_module
 from mcpcloud.config import Settings, load_settings
@@ -224,18 +225,7 @@ class Issuer:
 def issuer_server() -> Iterator[Issuer]:
     issuer = Issuer()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
-
-        def _json(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
+    class Handler(QuietJsonHandler):
         def do_GET(self) -> None:
             issuer.requests_seen += 1
             if issuer.down:

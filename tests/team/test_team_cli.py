@@ -13,11 +13,13 @@ PACK = {
 }
 
 
-def run_tools(pack: dict[str, object]) -> subprocess.CompletedProcess[str]:
-    env = server_env(MCPCLOUD_PACK=json.dumps(pack))
+def run_tools(pack: dict[str, object] | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """`mcpcloud tools` for core, github and stripe, with `pack` as one MCPCLOUD_PACK JSON or settings in `env`."""
+    if pack is not None:
+        env["MCPCLOUD_PACK"] = json.dumps(pack)
     return subprocess.run(
         [MCPCLOUD, "tools", "--packs", "core,github,stripe", "--json"],
-        env=env,
+        env=server_env(**env),
         check=False,
         capture_output=True,
         text=True,
@@ -86,30 +88,15 @@ def test_config_redacts_the_team_secrets() -> None:
 def test_pack_lists_and_sections_from_separate_environment_variables() -> None:
     """`MCPCLOUD_PACK__GITHUB__REPOS='["acme/*"]'` works as the TOML list does (JSON text, as pydantic-settings reads
     the top-level sections); text that is not JSON still gets the pack's own message naming the key."""
-    env = server_env(
-        MCPCLOUD_PACK__GITHUB__TOKEN="ghp_cli_secret_token",
-        MCPCLOUD_PACK__GITHUB__REPOS='["acme/*"]',
-        MCPCLOUD_PACK__GITHUB__TOOLSETS='["issues"]',
-        MCPCLOUD_PACK__STRIPE__API_KEY="rk_test_cli_secret",
-    )
-    done = subprocess.run(
-        [MCPCLOUD, "tools", "--packs", "core,github,stripe", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    env = {
+        "MCPCLOUD_PACK__GITHUB__TOKEN": "ghp_cli_secret_token",
+        "MCPCLOUD_PACK__GITHUB__REPOS": '["acme/*"]',
+        "MCPCLOUD_PACK__GITHUB__TOOLSETS": '["issues"]',
+        "MCPCLOUD_PACK__STRIPE__API_KEY": "rk_test_cli_secret",
+    }
+    done = run_tools(**env)
     assert done.returncode == 0, done.stderr
     names = {tool["name"] for tool in json.loads(done.stdout)}
     assert "github_get_issue" in names and not any(name.startswith("github_get_file") for name in names)
-    env["MCPCLOUD_PACK__GITHUB__REPOS"] = "[acme/*"
-    broken = subprocess.run(
-        [MCPCLOUD, "tools", "--packs", "core,github,stripe"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    broken = run_tools(**(env | {"MCPCLOUD_PACK__GITHUB__REPOS": "[acme/*"}))
     assert broken.returncode == 2 and "pack.github.repos" in broken.stderr
