@@ -86,13 +86,13 @@ def read_secret_files_deep(model: type[BaseModel], data: Any, prefix: str = "") 
 
 def _nested_secret_files(annotation: Any, value: Any, prefix: str) -> Any:
     origin, args = get_origin(annotation), get_args(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+    if _is_model(annotation):
         return read_secret_files_deep(annotation, value, prefix)
     if origin is dict and len(args) == 2 and isinstance(value, dict):
         return {k: _nested_secret_files(args[1], v, f"{prefix}{k}.") for k, v in value.items()}
     if origin is list and args and isinstance(value, list):
         return [_nested_secret_files(args[0], v, f"{prefix}{i}.") for i, v in enumerate(value)]
-    models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]  # Optional[Model], unions
+    models = [a for a in args if _is_model(a)]  # Optional[Model], unions
     return read_secret_files_deep(models[0], value, prefix) if len(models) == 1 else value
 
 
